@@ -1,0 +1,196 @@
+"""Every input check of deepdual, in one place.
+
+Each helper takes the argument's *name* and raises ``ValueError`` or ``TypeError`` with a
+one-line message that names the argument, the condition that failed and how to fix it.
+Public entry points validate once; private solvers trust their input.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "check_array",
+    "check_targets",
+    "check_beta",
+    "check_depth",
+    "check_positive_int",
+    "check_choice",
+    "check_one_hot",
+    "check_whitened_rows",
+    "orthonormal_side",
+    "check_nonnegative_vector",
+]
+
+#: Tolerance used to decide that a matrix identity (X Xᵀ = I, ...) holds.
+IDENTITY_TOL = 1e-8
+
+
+def _to_numpy(x, name: str):
+    """Convert array-likes and torch tensors to NumPy without copying floats needlessly."""
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, no torch import needed here
+        return x.detach().cpu().numpy()
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"`{name}` is a {type(x).__name__}; pass a numeric array.")
+    return np.asarray(x)
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a float64 NumPy array, rejecting non-numeric and non-finite entries."""
+    arr = _to_numpy(x, name)
+    if arr.dtype == object or arr.dtype.kind in "USVOMm":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"`{name}` has dtype {arr.dtype} with non-numeric entries; pass a numeric array "
+                "(encode categories as numbers first)."
+            ) from None
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"`{name}` is complex; deepdual works with real arrays only.")
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"`{name}` contains {bad} NaN or infinite value(s); remove or impute them first."
+        )
+    return arr
+
+
+def check_array(x, name: str = "X", *, ndim: int = 2, min_rows: int = 1) -> np.ndarray:
+    """Validate a data matrix: numeric, finite, ``ndim``-dimensional, non-empty; float64 copy."""
+    arr = as_float_array(x, name)
+    if arr.ndim != ndim:
+        hint = ""
+        if ndim == 2 and arr.ndim == 1:
+            hint = " Reshape it with x.reshape(-1, 1) for one feature, or x.reshape(1, -1) for one sample."
+        raise ValueError(f"`{name}` must be {ndim}-D, got shape {arr.shape}.{hint}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(
+            f"`{name}` has {arr.shape[0]} row(s); at least {min_rows} needed."
+        )
+    if ndim == 2 and arr.shape[1] < 1:
+        raise ValueError(f"`{name}` has no columns (shape {arr.shape}); at least 1 feature needed.")
+    return np.array(arr, dtype=np.float64, copy=True)
+
+
+def check_targets(Y, n_rows: int, name: str = "Y", x_name: str = "X") -> np.ndarray:
+    """Validate targets; a 1-D ``y`` becomes a column ``(n, 1)``. Rows must match ``X``."""
+    arr = as_float_array(Y, name)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must be 1-D or 2-D, got shape {arr.shape}.")
+    if arr.shape[0] != n_rows:
+        raise ValueError(
+            f"`{x_name}` has {n_rows} rows but `{name}` has {arr.shape[0]}; pass one target row per sample."
+        )
+    if arr.shape[1] < 1:
+        raise ValueError(f"`{name}` has no columns (shape {arr.shape}).")
+    return np.array(arr, dtype=np.float64, copy=True)
+
+
+def check_beta(beta, name: str = "beta", *, allow_zero: bool = True) -> float:
+    """Validate a regularization strength: a real, finite number, >= 0 (or > 0)."""
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {type(beta).__name__}.")
+    value = float(beta)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` == {value}, must be finite.")
+    if value < 0 or (not allow_zero and value == 0):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"`{name}` == {value}, must be {bound}.")
+    return value
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """Validate an integer count ``>= minimum`` (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {type(value).__name__} {value!r}.")
+    if int(value) < minimum:
+        raise ValueError(f"`{name}` == {int(value)}, must be >= {minimum}.")
+    return int(value)
+
+
+def check_depth(depth, name: str = "depth") -> int:
+    """Validate a network depth L >= 2 (the paper's networks have at least two layers)."""
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {type(depth).__name__} {depth!r}.")
+    if int(depth) < 2:
+        raise ValueError(
+            f"`{name}` == {int(depth)}, must be >= 2 (a network needs a hidden and an output layer)."
+        )
+    return int(depth)
+
+
+def check_choice(value, name: str, choices: Iterable[str]):
+    """Validate that ``value`` is one of ``choices``."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ValueError(f"`{name}` == {value!r}, must be one of {', '.join(map(repr, choices))}.")
+    return value
+
+
+def check_widths(widths, name: str, count: int) -> list[int]:
+    """Expand an int or a list of ints into ``count`` positive widths."""
+    if isinstance(widths, numbers.Integral) and not isinstance(widths, bool):
+        return [check_positive_int(widths, name)] * count
+    if not isinstance(widths, Sequence) or isinstance(widths, str):
+        raise TypeError(f"`{name}` must be an int or a list of ints, got {type(widths).__name__}.")
+    if len(widths) != count:
+        raise ValueError(f"`{name}` has {len(widths)} entries; this depth needs {count}.")
+    return [check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths)]
+
+
+def check_one_hot(Y: np.ndarray, name: str = "Y", *, theorem: str = "This theorem") -> None:
+    """Require a one-hot label matrix: entries in {0, 1}, exactly one 1 per row."""
+    if Y.ndim != 2 or Y.shape[1] < 1:
+        raise ValueError(f"{theorem} needs one-hot labels `{name}` of shape (n, K); got shape {Y.shape}.")
+    binary = np.all((Y == 0) | (Y == 1))
+    if not binary or not np.all(Y.sum(axis=1) == 1):
+        raise ValueError(
+            f"{theorem} needs one-hot labels: `{name}` must have entries in {{0, 1}} with exactly one 1 "
+            "per row. Encode class labels first (e.g. deepdual.one_hot(labels))."
+        )
+
+
+def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theorem 4.3",
+                        tol: float = IDENTITY_TOL) -> None:
+    """Require X Xᵀ = I_n (whitened rows), which needs n <= d."""
+    n, d = X.shape
+    if n > d:
+        raise ValueError(
+            f"{theorem} needs X Xᵀ = I (whitened rows), impossible with n = {n} samples > d = {d} "
+            "features. Use at most d samples, or a network with batch normalization (Theorem 4.4)."
+        )
+    err = float(np.linalg.norm(X @ X.T - np.eye(n), ord=2))
+    if err > tol:
+        raise ValueError(
+            f"{theorem} needs X Xᵀ = I (whitened rows); got ‖X Xᵀ − I‖ = {err:.3g}. "
+            "Pass whiten=True or transform with deepdual.Whitener first."
+        )
+
+
+def orthonormal_side(X: np.ndarray, tol: float = IDENTITY_TOL) -> str | None:
+    """Return ``"columns"`` if XᵀX = I, ``"rows"`` if XXᵀ = I, else ``None``."""
+    n, d = X.shape
+    if n >= d and np.linalg.norm(X.T @ X - np.eye(d), ord=2) <= tol:
+        return "columns"
+    if n <= d and np.linalg.norm(X @ X.T - np.eye(n), ord=2) <= tol:
+        return "rows"
+    return None
+
+
+def check_nonnegative_vector(c: np.ndarray, name: str = "c", *, theorem: str = "Theorem 4.1") -> None:
+    """Require all entries >= 0."""
+    if np.any(c < 0):
+        raise ValueError(
+            f"{theorem} needs `{name}` >= 0 entrywise (X = c a₀ᵀ with c ≥ 0); got min {c.min():.3g}. "
+            "Flip the sign of a₀ if every entry of c is <= 0; mixed signs are outside the theorem."
+        )

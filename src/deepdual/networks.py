@@ -1,0 +1,434 @@
+"""The networks of the paper: the parallel architecture, a standard MLP, and the objective P(θ).
+
+The parallel network of depth ``L`` has ``m`` branches; branch ``j`` computes
+
+.. math::
+
+    A_{0} = X,\\quad A_{l,j} = g(A_{l-1,j} W_{l,j}),\\quad f(X) = \\sum_j A_{L-1,j} w_{L,j},
+
+with ``W_{1,j}`` of shape ``(d, m_1)``, hidden ``W_{l,j}`` of shape ``(m_{l-1}, m_l)``, a single unit
+``w_{L-1,j}`` of shape ``(m_{L-2}, 1)`` and an output row ``w_{L,j}`` of shape ``(1, K)``. All branches
+of a layer are stored as one tensor of shape ``(m, fan_in, fan_out)`` and multiplied in one batched
+matmul. A parallel network is a standard MLP whose weight matrices are block-diagonal:
+:meth:`ParallelNet.to_mlp` exports it as one, with identical outputs and penalty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _validation as V
+
+__all__ = ["ParallelNet", "MLP", "PaperBatchNorm", "objective", "penalty", "LOSSES", "ACTIVATIONS"]
+
+ACTIVATIONS = ("linear", "relu")
+LOSSES = ("squared", "cross_entropy")
+
+
+def _act(name: str):
+    return torch.relu if name == "relu" else (lambda z: z)
+
+
+def _generator(seed):
+    g = torch.Generator()
+    g.manual_seed(int(seed) if seed is not None else int(torch.seed() % (2**63)))
+    return g
+
+
+class PaperBatchNorm(nn.Module):
+    """Batch normalization as defined in the paper (Section 4.2), one unit per feature.
+
+    .. math::
+
+        \\mathrm{BN}_{\\gamma,\\alpha}(h) = \\gamma\\,\\frac{(I - \\tfrac1n 11^T)h}{\\|(I - \\tfrac1n 11^T)h\\|_2}
+        + \\frac{\\alpha}{\\sqrt n}\\,1 .
+
+    This is PyTorch's ``BatchNorm1d`` (without ``eps``) with its scale and shift divided by
+    :math:`\\sqrt n`. In training mode the batch statistics are used and stored; in eval mode the
+    stored mean and standard deviation are applied, so test points are mapped like the training
+    batch they were fitted on.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of units normalized independently.
+    dtype, device : torch dtype and device.
+    """
+
+    def __init__(self, num_features: int, *, dtype=torch.float64, device=None):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(num_features, dtype=dtype, device=device))
+        self.alpha = nn.Parameter(torch.zeros(num_features, dtype=dtype, device=device))
+        self.register_buffer("running_mean", torch.zeros(num_features, dtype=dtype, device=device))
+        self.register_buffer("running_std", torch.ones(num_features, dtype=dtype, device=device))
+        self.register_buffer("batch_size", torch.ones((), dtype=dtype, device=device))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:  # h: (..., n, features)
+        if self.training:
+            n = h.shape[-2]
+            mean = h.mean(dim=-2, keepdim=True)
+            centered = h - mean
+            norm = centered.norm(dim=-2, keepdim=True)
+            with torch.no_grad():
+                self.running_mean.copy_(mean.reshape(self.running_mean.shape))
+                self.running_std.copy_((norm / math.sqrt(n)).reshape(self.running_std.shape))
+                self.batch_size.fill_(n)
+            return self.gamma * centered / norm + self.alpha / math.sqrt(n)
+        n = self.batch_size
+        return self.gamma * (h - self.running_mean) / (self.running_std * torch.sqrt(n)) + self.alpha / torch.sqrt(n)
+
+    def penalty(self) -> torch.Tensor:
+        return (self.gamma**2).sum() + (self.alpha**2).sum()
+
+
+class _PenaltyMixin:
+    """Shared helpers: the regularized parameters and their squared norm."""
+
+    def regularized_parameters(self) -> list[torch.Tensor]:
+        raise NotImplementedError
+
+    def penalty(self) -> torch.Tensor:
+        """Sum of squared Frobenius norms of every regularized parameter (biases excluded)."""
+        return sum((p**2).sum() for p in self.regularized_parameters())
+
+
+class ParallelNet(_PenaltyMixin, nn.Module):
+    """The paper's parallel network (eq. 2): ``m`` branches of depth ``L``, outputs summed.
+
+    Parameters
+    ----------
+    in_features : int
+        Input dimension ``d``.
+    out_features : int, default 1
+        Output dimension ``K``.
+    depth : int, default 2
+        Number of layers ``L >= 2``. ``L = 2`` is the ordinary two-layer network with ``m`` neurons.
+    branches : int, default 1
+        Number of parallel branches ``m``.
+    hidden : int or list of int, default 1
+        Widths ``m_1, ..., m_{L-2}`` of the hidden layers inside each branch (ignored for ``L = 2``).
+        The last hidden layer of a branch is always a single unit.
+    activation : {"linear", "relu"}
+        Activation ``g``.
+    bias : bool, default False
+        Unregularized biases in every hidden layer and in the output (Theorem 4.2, Prop. 4.1).
+    batchnorm : bool, default False
+        The paper's batch normalization (:class:`PaperBatchNorm`) before the last activation of every
+        branch (Theorem 4.4); its ``γ, α`` are regularized.
+    dtype : torch.dtype, default torch.float64
+    device : torch device, optional
+    seed : int, optional
+        Seed of the initialization (``N(0, init_scale² / fan_in)`` entries).
+    init_scale : float, default 1.0
+
+    References
+    ----------
+    Ergen & Pilanci (2021), eq. (2) and Section 4.2.
+    """
+
+    def __init__(self, in_features: int, out_features: int = 1, *, depth: int = 2, branches: int = 1,
+                 hidden=1, activation: str = "linear", bias: bool = False, batchnorm: bool = False,
+                 dtype=torch.float64, device=None, seed: int | None = None, init_scale: float = 1.0):
+        super().__init__()
+        self.in_features = V.check_positive_int(in_features, "in_features")
+        self.out_features = V.check_positive_int(out_features, "out_features")
+        self.depth = V.check_depth(depth)
+        self.branches = V.check_positive_int(branches, "branches")
+        self.hidden = V.check_widths(hidden, "hidden", self.depth - 2) if self.depth > 2 else []
+        self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
+        self.bias = bool(bias)
+        self.batchnorm = bool(batchnorm)
+        gen = _generator(seed)
+        m = self.branches
+        sizes = [self.in_features, *self.hidden, 1]
+        weights = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            w = torch.randn(m, fan_in, fan_out, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(fan_in)
+            weights.append(nn.Parameter(w.to(dtype=dtype, device=device)))
+        w_out = torch.randn(m, 1, self.out_features, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(m)
+        weights.append(nn.Parameter(w_out.to(dtype=dtype, device=device)))
+        self.weights = nn.ParameterList(weights)
+        if self.bias:
+            self.biases = nn.ParameterList(
+                [nn.Parameter(torch.zeros(m, 1, s, dtype=dtype, device=device)) for s in sizes[1:]]
+            )
+            self.out_bias = nn.Parameter(torch.zeros(self.out_features, dtype=dtype, device=device))
+        self.bn = PaperBatchNorm(m, dtype=dtype, device=device) if self.batchnorm else None
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def layer_shapes(self) -> list[tuple[int, int, int]]:
+        """Shapes ``(m, fan_in, fan_out)`` of the stored layer tensors, input to output."""
+        return [tuple(w.shape) for w in self.weights]
+
+    def regularized_parameters(self) -> list[torch.Tensor]:
+        params = list(self.weights)
+        if self.bn is not None:
+            params += [self.bn.gamma, self.bn.alpha]
+        return params
+
+    def branch_weights(self, j: int) -> list[np.ndarray]:
+        """The float64 weight matrices ``W_{1,j}, ..., w_{L,j}`` of branch ``j``."""
+        return [w[j].detach().cpu().double().numpy().copy() for w in self.weights]
+
+    def layer_matrices(self) -> list[np.ndarray]:
+        """Block-diagonal float64 weight matrices of the equivalent MLP (see :meth:`to_mlp`)."""
+        return [w.detach().cpu().double().numpy() for w in self.to_mlp().weights]
+
+    @torch.no_grad()
+    def set_weights(self, weights: Sequence, biases: Sequence | None = None, out_bias=None,
+                    gamma=None, alpha=None) -> "ParallelNet":
+        """Overwrite the weights from arrays shaped like :attr:`layer_shapes`; returns ``self``."""
+        if len(weights) != len(self.weights):
+            raise ValueError(f"`weights` has {len(weights)} layers; this network has {len(self.weights)}.")
+        for i, (p, w) in enumerate(zip(self.weights, weights)):
+            arr = torch.as_tensor(V.as_float_array(w, f"weights[{i}]"))
+            if tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(f"`weights[{i}]` has shape {tuple(arr.shape)}; expected {tuple(p.shape)}.")
+            p.copy_(arr.to(p))
+        if biases is not None:
+            if not self.bias:
+                raise ValueError("`biases` given but the network was built with bias=False.")
+            for i, (p, b) in enumerate(zip(self.biases, biases)):
+                p.copy_(torch.as_tensor(V.as_float_array(b, f"biases[{i}]")).reshape(p.shape).to(p))
+        if out_bias is not None:
+            self.out_bias.copy_(torch.as_tensor(V.as_float_array(out_bias, "out_bias")).reshape(-1).to(self.out_bias))
+        for name, val in (("gamma", gamma), ("alpha", alpha)):
+            if val is not None:
+                if self.bn is None:
+                    raise ValueError(f"`{name}` given but the network was built with batchnorm=False.")
+                getattr(self.bn, name).copy_(torch.as_tensor(V.as_float_array(val, name)).reshape(-1).to(self.bn.gamma))
+        return self
+
+    def config(self) -> dict:
+        """Architecture as a JSON-serializable dict (enough to rebuild the module)."""
+        return {"class": "ParallelNet", "in_features": self.in_features, "out_features": self.out_features,
+                "depth": self.depth, "branches": self.branches, "hidden": list(self.hidden),
+                "activation": self.activation, "bias": self.bias, "batchnorm": self.batchnorm}
+
+    # ------------------------------------------------------------------ forward
+    def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Activations ``A_1, ..., A_{L-1}`` of every branch, each of shape ``(m, n, m_l)``."""
+        g = _act(self.activation)
+        A = X
+        out = []
+        last = len(self.weights) - 2
+        for i, W in enumerate(self.weights[:-1]):
+            Z = torch.matmul(A, W)
+            if self.bias:
+                Z = Z + self.biases[i]
+            if i == last and self.bn is not None:
+                Z = self.bn(Z.squeeze(-1).transpose(0, 1)).transpose(0, 1).unsqueeze(-1)
+            A = g(Z)
+            out.append(A)
+        return out
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        A = self.hidden_activations(X)[-1]  # (m, n, 1)
+        out = torch.matmul(A, self.weights[-1]).sum(dim=0)  # (n, K)
+        if self.bias:
+            out = out + self.out_bias
+        return out
+
+    # ------------------------------------------------------------------ export
+    @torch.no_grad()
+    def to_mlp(self) -> "MLP":
+        """The equivalent standard network with block-diagonal weights (identical output and penalty)."""
+        m = self.branches
+        widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
+        mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
+                  dtype=self.weights[0].dtype, device=self.weights[0].device)
+        mats = [torch.cat(list(self.weights[0]), dim=1)]
+        mats += [torch.block_diag(*list(W)) for W in self.weights[1:-1]]
+        mats.append(self.weights[-1].reshape(m, self.out_features))
+        for p, M in zip(mlp.weights, mats):
+            p.copy_(M)
+        if self.bias:
+            for p, b in zip(mlp.biases[:-1], self.biases):
+                p.copy_(b.reshape(-1))
+            mlp.biases[-1].copy_(self.out_bias)
+        if self.bn is not None:
+            mlp.bn.load_state_dict(self.bn.state_dict())
+        mlp.train(self.training)
+        return mlp
+
+    def to_sequential(self) -> nn.Sequential:
+        """A plain ``torch.nn.Sequential`` with identical outputs (via :meth:`to_mlp`)."""
+        return self.to_mlp().to_sequential()
+
+
+class MLP(_PenaltyMixin, nn.Module):
+    """A standard fully connected network ``x ↦ g(...g(x W_1 + b_1)...) W_L + b_L``.
+
+    Parameters
+    ----------
+    widths : list of int
+        ``[d, m_1, ..., m_{L-1}, K]``; depth ``L = len(widths) - 1 >= 2``.
+    activation : {"linear", "relu"}
+    bias : bool, default False
+        Unregularized biases in every layer.
+    batchnorm : bool, default False
+        :class:`PaperBatchNorm` before the last activation (the placement of Theorem 4.4).
+    dtype, device, seed, init_scale : as in :class:`ParallelNet`.
+    """
+
+    def __init__(self, widths: Sequence[int], *, activation: str = "relu", bias: bool = False,
+                 batchnorm: bool = False, dtype=torch.float64, device=None, seed: int | None = None,
+                 init_scale: float = 1.0):
+        super().__init__()
+        if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+            raise TypeError(f"`widths` must be a list of ints [d, m_1, ..., K], got {type(widths).__name__}.")
+        if len(widths) < 3:
+            raise ValueError(f"`widths` == {list(widths)} gives depth {len(widths) - 1}; need >= 2 layers "
+                             "([d, hidden, K]).")
+        self.widths = [V.check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths)]
+        self.depth = len(self.widths) - 1
+        self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
+        self.bias = bool(bias)
+        self.batchnorm = bool(batchnorm)
+        gen = _generator(seed)
+        self.weights = nn.ParameterList([
+            nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
+                         .to(dtype=dtype, device=device))
+            for a, b in zip(self.widths[:-1], self.widths[1:])
+        ])
+        if self.bias:
+            self.biases = nn.ParameterList(
+                [nn.Parameter(torch.zeros(b, dtype=dtype, device=device)) for b in self.widths[1:]])
+        self.bn = PaperBatchNorm(self.widths[-2], dtype=dtype, device=device) if self.batchnorm else None
+
+    @property
+    def in_features(self) -> int:
+        return self.widths[0]
+
+    @property
+    def out_features(self) -> int:
+        return self.widths[-1]
+
+    def regularized_parameters(self) -> list[torch.Tensor]:
+        params = list(self.weights)
+        if self.bn is not None:
+            params += [self.bn.gamma, self.bn.alpha]
+        return params
+
+    def layer_matrices(self) -> list[np.ndarray]:
+        """The float64 weight matrices ``W_1, ..., W_L`` (shape ``(fan_in, fan_out)``)."""
+        return [w.detach().cpu().double().numpy().copy() for w in self.weights]
+
+    def config(self) -> dict:
+        return {"class": "MLP", "widths": list(self.widths), "activation": self.activation,
+                "bias": self.bias, "batchnorm": self.batchnorm}
+
+    def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Activations ``A_1, ..., A_{L-1}``, each of shape ``(n, m_l)``."""
+        g = _act(self.activation)
+        A = X
+        out = []
+        for i, W in enumerate(self.weights[:-1]):
+            Z = A @ W
+            if self.bias:
+                Z = Z + self.biases[i]
+            if self.bn is not None and i == len(self.weights) - 2:
+                Z = self.bn(Z)
+            A = g(Z)
+            out.append(A)
+        return out
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        out = self.hidden_activations(X)[-1] @ self.weights[-1]
+        if self.bias:
+            out = out + self.biases[-1]
+        return out
+
+    @torch.no_grad()
+    def to_sequential(self) -> nn.Sequential:
+        """Export as ``nn.Sequential`` of ``nn.Linear`` (+ activations, + :class:`PaperBatchNorm`)."""
+        layers: list[nn.Module] = []
+        W0 = self.weights[0]
+        for i, W in enumerate(self.weights):
+            lin = nn.Linear(W.shape[0], W.shape[1], bias=self.bias, dtype=W0.dtype, device=W0.device)
+            lin.weight.copy_(W.T)
+            if self.bias:
+                lin.bias.copy_(self.biases[i])
+            layers.append(lin)
+            if i < len(self.weights) - 1:
+                if self.bn is not None and i == len(self.weights) - 2:
+                    bn = PaperBatchNorm(W.shape[1], dtype=W0.dtype, device=W0.device)
+                    bn.load_state_dict(self.bn.state_dict())
+                    layers.append(bn)
+                layers.append(nn.ReLU() if self.activation == "relu" else nn.Identity())
+        seq = nn.Sequential(*layers)
+        seq.train(self.training)
+        return seq
+
+
+def _as_tensor(a, like: torch.Tensor) -> torch.Tensor:
+    if isinstance(a, torch.Tensor):
+        return a.to(dtype=like.dtype, device=like.device)
+    return torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=like.dtype, device=like.device)
+
+
+def _reference_param(network: nn.Module) -> torch.Tensor:
+    try:
+        return next(network.parameters())
+    except StopIteration:  # pragma: no cover - networks always have parameters
+        raise TypeError("`network` has no parameters.") from None
+
+
+def data_loss(out: torch.Tensor, Y: torch.Tensor, loss: str = "squared") -> torch.Tensor:
+    """Summed loss over samples: ``½‖out − Y‖²_F`` or the cross-entropy against target rows ``Y``."""
+    if loss == "squared":
+        return 0.5 * ((out - Y) ** 2).sum()
+    return -(Y * torch.log_softmax(out, dim=1)).sum()
+
+
+def penalty(network: nn.Module) -> float:
+    """Σ‖W‖²_F over every regularized parameter of ``network`` (float64)."""
+    with torch.no_grad():
+        return float(network.penalty().double())
+
+
+def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -> float:
+    """The regularized training objective P(θ) of paper eq. (2), in float64.
+
+    .. math::
+
+        P(\\theta) = \\tfrac12\\|f_\\theta(X) - Y\\|_F^2 + \\tfrac{\\beta}{2}\\sum_{j}\\sum_{l}\\|W_{l,j}\\|_F^2
+
+    Parameters
+    ----------
+    network : ParallelNet or MLP
+    X : array-like of shape (n_samples, n_features)
+    Y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+    beta : float
+        Regularization strength ``β >= 0``.
+    loss : {"squared", "cross_entropy"}
+        ``"cross_entropy"`` replaces ½‖·‖² by the summed cross-entropy against the rows of ``Y``.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Ergen & Pilanci (2021), eq. (2).
+    """
+    beta = V.check_beta(beta)
+    V.check_choice(loss, "loss", LOSSES)
+    Xa = V.check_array(X, "X")
+    Ya = V.check_targets(Y, Xa.shape[0])
+    ref = _reference_param(network)
+    if Xa.shape[1] != network.in_features:
+        raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
+    if Ya.shape[1] != network.out_features:
+        raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    with torch.no_grad():
+        Xt, Yt = _as_tensor(Xa, ref), _as_tensor(Ya, ref)
+        out = network(Xt)
+        value = data_loss(out, Yt, loss).double() + 0.5 * beta * network.penalty().double()
+    return float(value)
