@@ -15,3 +15,13 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+from .closed_form import closed_form  # noqa: E402
+from .duality import feasible_dual, linear_dual_objective, nuclear_norm_regression, project  # noqa: E402
+from .solution import Certificate, NoCertificateError, Solution  # noqa: E402
+
+__all__ += ["closed_form", "feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project",
+            "Certificate", "NoCertificateError", "Solution"]
+from .certificates import certify  # noqa: E402
+
+__all__ += ["certify"]

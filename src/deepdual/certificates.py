@@ -1,0 +1,131 @@
+"""``certify``: how far any network is from the global optimum of problem (2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import _validation as V
+from .duality import feasible_dual, linear_dual_objective
+from .networks import LOSSES, objective, penalty
+from .solution import Certificate, NoCertificateError
+
+__all__ = ["certify"]
+
+#: Largest ``max|f(X) − Y|`` (relative to ``max|Y|``) accepted as interpolation when ``beta = 0``.
+INTERPOLATION_TOL = 1e-6
+
+
+def _outputs(network, X: np.ndarray) -> np.ndarray:
+    ref = next(network.parameters())
+    with torch.no_grad():
+        return network(torch.as_tensor(X, dtype=ref.dtype, device=ref.device)).detach().cpu().double().numpy()
+
+
+def _kind(network) -> str:
+    act = getattr(network, "activation", None)
+    if act is None or not hasattr(network, "penalty"):
+        raise TypeError(f"`network` must be a deepdual ParallelNet or MLP, got {type(network).__name__}.")
+    if getattr(network, "batchnorm", False):
+        return f"{act}-bn"
+    return f"{act}-bias" if getattr(network, "bias", False) else act
+
+
+def _exact_lower_bound(X, Y, beta, depth, activation) -> tuple[float, str]:
+    from .closed_form import closed_form
+
+    try:
+        sol = closed_form(X, Y, beta=beta, depth=depth, activation=activation)
+    except ValueError as exc:
+        raise NoCertificateError(
+            f"No certificate for a depth-{depth} {activation} network here: {exc}"
+        ) from None
+    return sol.optimum, f"{sol.theorem} (exact optimum)"
+
+
+def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate:
+    """Certify a network against the global optimum of problem (2).
+
+    * Two-layer linear network (parallel or standard), ``β > 0``: the residual ``R = Y − f(X)`` scaled
+      into ``{σ_max(XᵀΛ) <= β}`` is dual feasible, so ``D(Λ)`` is a valid lower bound for any network,
+      trained or not (Section 2, Theorem 2.4).
+    * Deep linear networks where the optimum is known exactly (scalar output on any ``X``,
+      Theorem 3.3; vector output with ``XᵀX = I`` or ``XXᵀ = I``, Theorem 3.6) and ``β = 0``
+      (minimum-norm interpolation, lower bound ``L Σ σ_i(X⁺Y)^{2/L}``, Theorems 2.2, 2.4, 3.2, 3.5):
+      the lower bound is the exact optimum.
+    * ReLU networks: see :func:`deepdual.closed_form.relu` (Theorems 4.1–4.3, Corollary 4.1).
+
+    Parameters
+    ----------
+    network : ParallelNet or MLP
+    X : array-like of shape (n_samples, n_features)
+    Y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+    beta : float
+    loss : {"squared"}
+        Certificates are for the squared loss.
+
+    Returns
+    -------
+    Certificate
+        With ``beta = 0`` the ``objective`` is the network's penalty ``Σ‖W‖²`` and the network must
+        interpolate (``max|f(X) − Y| <= 1e-6 · max(1, max|Y|)``).
+
+    Raises
+    ------
+    NoCertificateError
+        When no certificate exists for this architecture and data (the message says why).
+    """
+    Xa = V.check_array(X, "X")
+    Ya = V.check_targets(Y, Xa.shape[0])
+    beta = V.check_beta(beta)
+    V.check_choice(loss, "loss", LOSSES)
+    kind = _kind(network)
+    if Xa.shape[1] != network.in_features:
+        raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
+    if Ya.shape[1] != network.out_features:
+        raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    if loss != "squared":
+        raise NoCertificateError("Certificates are implemented for the squared loss only (SPEC §2–4); "
+                                 f"got loss={loss!r}.")
+    depth = network.depth
+    if kind == "linear":
+        return _certify_linear(network, Xa, Ya, beta, depth)
+    if kind.startswith("relu"):
+        from .closed_form.relu import certify_relu
+
+        return certify_relu(network, Xa, Ya, beta, kind)
+    raise NoCertificateError(
+        f"No certificate for a {kind.replace('-', ' with ')} network: the paper's linear theorems "
+        "(Sections 2–3) have no biases or batch normalization."
+    )
+
+
+def interpolation_objective(network, X, Y) -> float:
+    """Penalty ``Σ‖W‖²`` of a network that must interpolate (``beta = 0``)."""
+    out = _outputs(network, X)
+    resid = float(np.max(np.abs(out - Y)))
+    if resid > INTERPOLATION_TOL * max(1.0, float(np.max(np.abs(Y)))):
+        raise NoCertificateError(
+            f"`beta` == 0 certifies minimum-norm interpolation, but the network does not interpolate "
+            f"(max |f(X) − Y| = {resid:.3g}); pass beta > 0 to certify the regularized problem."
+        )
+    return penalty(network)
+
+
+def _certify_linear(network, X, Y, beta, depth) -> Certificate:
+    if beta == 0.0:
+        from .closed_form.linear import min_norm_value
+
+        value = interpolation_objective(network, X, Y)
+        lower = min_norm_value(np.linalg.pinv(X) @ Y, depth)
+        return Certificate(objective=value, lower_bound=lower, gap=value - lower,
+                           method="minimum-norm interpolation, W* = X⁺Y (Theorems 2.2, 2.4, 3.2, 3.5)",
+                           exact=True)
+    value = objective(network, X, Y, beta=beta)
+    if depth == 2:
+        Lam = feasible_dual(Y - _outputs(network, X), X, beta)
+        lower = linear_dual_objective(Lam, Y)
+        return Certificate(objective=value, lower_bound=lower, gap=value - lower,
+                           method="dual feasible scaled residual (Theorem 2.4)", exact=False, dual=Lam)
+    lower, method = _exact_lower_bound(X, Y, beta, depth, "linear")
+    return Certificate(objective=value, lower_bound=lower, gap=value - lower, method=method, exact=True)

@@ -1,0 +1,81 @@
+"""Closed-form globally optimal networks, one module per theorem family, and the dispatcher."""
+
+from __future__ import annotations
+
+from .. import _validation as V
+from ..networks import ACTIVATIONS
+from ..solution import Solution
+from .linear import linear_closed_form
+
+__all__ = ["closed_form"]
+
+
+def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bias: bool = False,
+                whiten: bool = False, branches: int | None = None, hidden=1,
+                tol: float = 1e-10) -> Solution:
+    """The globally optimal network of problem (2), from the theorem that applies.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    Y : array-like of shape (n_samples, n_outputs) or (n_samples,)
+    beta : float
+        Regularization ``β >= 0``; ``0`` means minimum-norm interpolation.
+    depth : int
+        Number of layers ``L >= 2``.
+    activation : {"linear", "relu"}
+    bias : bool, default False
+        Two-layer ReLU network with unregularized biases on 1-D data (Theorem 4.2, Corollary 4.1).
+    whiten : bool, default False
+        Whiten the rows first (``deepdual.Whitener``); the returned solution's ``predict`` applies the
+        same map to new points.
+    branches : int, optional
+        Number of branches of the returned network (default: as many as the optimum uses).
+    hidden : int or list of int, default 1
+        Hidden widths inside each branch.
+    tol : float, default 1e-10
+        Relative duality-gap tolerance of the iterative certified solver (two-layer, vector output,
+        general ``X``); every other case is exact.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    ValueError
+        When no theorem of the paper gives the optimum for this input; the message names the
+        failed condition and the fix.
+
+    References
+    ----------
+    Ergen & Pilanci (2021), Theorems 2.1–2.4, 3.1–3.6, 4.1–4.4, Corollary 4.1.
+    """
+    Xa = V.check_array(X, "X")
+    Ya = V.check_targets(Y, Xa.shape[0])
+    beta = V.check_beta(beta)
+    depth = V.check_depth(depth)
+    V.check_choice(activation, "activation", ACTIVATIONS)
+    if branches is not None:
+        branches = V.check_positive_int(branches, "branches")
+    whitener = None
+    if whiten:
+        from ..whitening import Whitener
+
+        whitener = Whitener().fit(Xa)
+        Xa = whitener.transform(Xa)
+    if activation == "linear":
+        if bias:
+            raise ValueError("`bias`=True has a closed form only for activation='relu' with depth=2 on 1-D data "
+                             "(Theorem 4.2); use bias=False for linear networks.")
+        sol = linear_closed_form(Xa, Ya, beta=beta, depth=depth, branches=branches, hidden=hidden, tol=tol)
+    else:
+        from .relu import relu_closed_form
+
+        sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden,
+                               whitened_by_us=whitener is not None)
+    if whitener is not None:
+        from dataclasses import replace
+
+        sol = replace(sol, whitener=whitener)
+    return sol
