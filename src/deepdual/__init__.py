@@ -16,11 +16,11 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-from .closed_form import closed_form  # noqa: E402
+from .closed_form import batchnorm_closed_form, closed_form, last_hidden_class_means  # noqa: E402
 from .duality import feasible_dual, linear_dual_objective, nuclear_norm_regression, project  # noqa: E402
 from .solution import Certificate, NoCertificateError, Solution  # noqa: E402
 
-__all__ += ["closed_form", "feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project",
+__all__ += ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project",
             "Certificate", "NoCertificateError", "Solution"]
 from .certificates import certify  # noqa: E402
 

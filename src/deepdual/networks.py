@@ -73,24 +73,38 @@ class PaperBatchNorm(nn.Module):
             n = h.shape[-2]
             mean = h.mean(dim=-2, keepdim=True)
             centered = h - mean
-            norm = centered.norm(dim=-2, keepdim=True)
+            # A constant unit (e.g. a zero branch) has no direction: map it to 0, not NaN.
+            norm = centered.norm(dim=-2, keepdim=True).clamp_min(torch.finfo(h.dtype).tiny)
             with torch.no_grad():
                 self.running_mean.copy_(mean.reshape(self.running_mean.shape))
                 self.running_std.copy_((norm / math.sqrt(n)).reshape(self.running_std.shape))
                 self.batch_size.fill_(n)
             return self.gamma * centered / norm + self.alpha / math.sqrt(n)
         n = self.batch_size
-        return self.gamma * (h - self.running_mean) / (self.running_std * torch.sqrt(n)) + self.alpha / torch.sqrt(n)
+        std = self.running_std.clamp_min(torch.finfo(h.dtype).tiny)
+        return self.gamma * (h - self.running_mean) / (std * torch.sqrt(n)) + self.alpha / torch.sqrt(n)
 
     def penalty(self) -> torch.Tensor:
         return (self.gamma**2).sum() + (self.alpha**2).sum()
+
+
+def _check_regularize(regularize: str, batchnorm: bool) -> str:
+    V.check_choice(regularize, "regularize", ("all", "last"))
+    if regularize == "last" and not batchnorm:
+        raise ValueError("`regularize`='last' (only γ, α and the output layer, Theorem 4.4) needs batchnorm=True.")
+    return regularize
 
 
 class _PenaltyMixin:
     """Shared helpers: the regularized parameters and their squared norm."""
 
     def regularized_parameters(self) -> list[torch.Tensor]:
-        raise NotImplementedError
+        """Weights the penalty covers: every layer (or only the output layer when
+        ``regularize='last'``) plus the batch-norm ``γ, α``."""
+        params = list(self.weights) if self.regularize == "all" else [self.weights[-1]]
+        if self.bn is not None:
+            params += [self.bn.gamma, self.bn.alpha]
+        return params
 
     def penalty(self) -> torch.Tensor:
         """Sum of squared Frobenius norms of every regularized parameter (biases excluded)."""
@@ -120,6 +134,9 @@ class ParallelNet(_PenaltyMixin, nn.Module):
     batchnorm : bool, default False
         The paper's batch normalization (:class:`PaperBatchNorm`) before the last activation of every
         branch (Theorem 4.4); its ``γ, α`` are regularized.
+    regularize : {"all", "last"}, default "all"
+        Which weights the penalty covers: every layer, or (with ``batchnorm``) only ``γ, α`` and the
+        output layer, as in Theorem 4.4 (footnote 7 of the paper regularizes all).
     dtype : torch.dtype, default torch.float64
     device : torch device, optional
     seed : int, optional
@@ -133,7 +150,8 @@ class ParallelNet(_PenaltyMixin, nn.Module):
 
     def __init__(self, in_features: int, out_features: int = 1, *, depth: int = 2, branches: int = 1,
                  hidden=1, activation: str = "linear", bias: bool = False, batchnorm: bool = False,
-                 dtype=torch.float64, device=None, seed: int | None = None, init_scale: float = 1.0):
+                 regularize: str = "all", dtype=torch.float64, device=None, seed: int | None = None,
+                 init_scale: float = 1.0):
         super().__init__()
         self.in_features = V.check_positive_int(in_features, "in_features")
         self.out_features = V.check_positive_int(out_features, "out_features")
@@ -143,6 +161,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
         self.bias = bool(bias)
         self.batchnorm = bool(batchnorm)
+        self.regularize = _check_regularize(regularize, self.batchnorm)
         gen = _generator(seed)
         m = self.branches
         sizes = [self.in_features, *self.hidden, 1]
@@ -165,12 +184,6 @@ class ParallelNet(_PenaltyMixin, nn.Module):
     def layer_shapes(self) -> list[tuple[int, int, int]]:
         """Shapes ``(m, fan_in, fan_out)`` of the stored layer tensors, input to output."""
         return [tuple(w.shape) for w in self.weights]
-
-    def regularized_parameters(self) -> list[torch.Tensor]:
-        params = list(self.weights)
-        if self.bn is not None:
-            params += [self.bn.gamma, self.bn.alpha]
-        return params
 
     def branch_weights(self, j: int) -> list[np.ndarray]:
         """The float64 weight matrices ``W_{1,j}, ..., w_{L,j}`` of branch ``j``."""
@@ -209,7 +222,8 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         """Architecture as a JSON-serializable dict (enough to rebuild the module)."""
         return {"class": "ParallelNet", "in_features": self.in_features, "out_features": self.out_features,
                 "depth": self.depth, "branches": self.branches, "hidden": list(self.hidden),
-                "activation": self.activation, "bias": self.bias, "batchnorm": self.batchnorm}
+                "activation": self.activation, "bias": self.bias, "batchnorm": self.batchnorm,
+                "regularize": self.regularize}
 
     # ------------------------------------------------------------------ forward
     def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
@@ -242,7 +256,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         m = self.branches
         widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
         mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
-                  dtype=self.weights[0].dtype, device=self.weights[0].device)
+                  regularize=self.regularize, dtype=self.weights[0].dtype, device=self.weights[0].device)
         mats = [torch.cat(list(self.weights[0]), dim=1)]
         mats += [torch.block_diag(*list(W)) for W in self.weights[1:-1]]
         mats.append(self.weights[-1].reshape(m, self.out_features))
@@ -274,12 +288,14 @@ class MLP(_PenaltyMixin, nn.Module):
         Unregularized biases in every layer.
     batchnorm : bool, default False
         :class:`PaperBatchNorm` before the last activation (the placement of Theorem 4.4).
+    regularize : {"all", "last"}, default "all"
+        As in :class:`ParallelNet`.
     dtype, device, seed, init_scale : as in :class:`ParallelNet`.
     """
 
     def __init__(self, widths: Sequence[int], *, activation: str = "relu", bias: bool = False,
-                 batchnorm: bool = False, dtype=torch.float64, device=None, seed: int | None = None,
-                 init_scale: float = 1.0):
+                 batchnorm: bool = False, regularize: str = "all", dtype=torch.float64, device=None,
+                 seed: int | None = None, init_scale: float = 1.0):
         super().__init__()
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
             raise TypeError(f"`widths` must be a list of ints [d, m_1, ..., K], got {type(widths).__name__}.")
@@ -291,6 +307,7 @@ class MLP(_PenaltyMixin, nn.Module):
         self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
         self.bias = bool(bias)
         self.batchnorm = bool(batchnorm)
+        self.regularize = _check_regularize(regularize, self.batchnorm)
         gen = _generator(seed)
         self.weights = nn.ParameterList([
             nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
@@ -310,19 +327,13 @@ class MLP(_PenaltyMixin, nn.Module):
     def out_features(self) -> int:
         return self.widths[-1]
 
-    def regularized_parameters(self) -> list[torch.Tensor]:
-        params = list(self.weights)
-        if self.bn is not None:
-            params += [self.bn.gamma, self.bn.alpha]
-        return params
-
     def layer_matrices(self) -> list[np.ndarray]:
         """The float64 weight matrices ``W_1, ..., W_L`` (shape ``(fan_in, fan_out)``)."""
         return [w.detach().cpu().double().numpy().copy() for w in self.weights]
 
     def config(self) -> dict:
         return {"class": "MLP", "widths": list(self.widths), "activation": self.activation,
-                "bias": self.bias, "batchnorm": self.batchnorm}
+                "bias": self.bias, "batchnorm": self.batchnorm, "regularize": self.regularize}
 
     def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
         """Activations ``A_1, ..., A_{L-1}``, each of shape ``(n, m_l)``."""

@@ -5,9 +5,12 @@ from __future__ import annotations
 from .. import _validation as V
 from ..networks import ACTIVATIONS
 from ..solution import Solution
+from .batchnorm import batchnorm_closed_form, last_hidden_class_means
 from .linear import linear_closed_form
+from .relu import rank_one_closed_form, whitened_closed_form
 
-__all__ = ["closed_form"]
+__all__ = ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "linear_closed_form",
+           "rank_one_closed_form", "whitened_closed_form"]
 
 
 def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bias: bool = False,
@@ -72,8 +75,7 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
     else:
         from .relu import relu_closed_form
 
-        sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden,
-                               whitened_by_us=whitener is not None)
+        sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden)
     if whitener is not None:
         from dataclasses import replace
 
