@@ -25,3 +25,26 @@ __all__ += ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "
 from .certificates import certify  # noqa: E402
 
 __all__ += ["certify"]
+from .metrics import (  # noqa: E402
+    KinksAtData,
+    LayerNorm,
+    LinearSpline,
+    NeuralCollapse,
+    NeuralCollapseAccumulator,
+    alignment,
+    kinks,
+    kinks_at_data,
+    layer_norms,
+    layer_ranks,
+    linear_spline,
+    neural_collapse,
+    numerical_rank,
+    simplex_etf,
+    sup_distance_to_spline,
+    two_layer_breakpoints,
+)
+
+__all__ += ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",
+            "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",
+            "neural_collapse", "numerical_rank", "simplex_etf", "sup_distance_to_spline",
+            "two_layer_breakpoints"]

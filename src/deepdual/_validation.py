@@ -194,3 +194,38 @@ def check_nonnegative_vector(c: np.ndarray, name: str = "c", *, theorem: str = "
             f"{theorem} needs `{name}` >= 0 entrywise (X = c a₀ᵀ with c ≥ 0); got min {c.min():.3g}. "
             "Flip the sign of a₀ if every entry of c is <= 0; mixed signs are outside the theorem."
         )
+
+
+def check_class_labels(labels, name: str = "labels", *, n_rows: int | None = None,
+                       rows_name: str = "H") -> np.ndarray:
+    """Validate integer class labels of shape ``(n,)``; return them as an int64 array.
+
+    Integer dtypes are accepted as they are; float arrays only when every entry is integral
+    (``2.0`` is class 2). One-hot matrices are rejected with a hint to take ``argmax``.
+    """
+    arr = _to_numpy(labels, name)
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        raise ValueError(
+            f"`{name}` has shape {arr.shape}; pass integer class indices of shape (n,), "
+            f"e.g. {name}.argmax(axis=1) for one-hot labels."
+        )
+    if arr.ndim == 2:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D integer class indices, got shape {arr.shape}.")
+    if arr.dtype.kind == "b" or not (arr.dtype.kind in "iu" or arr.dtype.kind == "f"):
+        raise TypeError(f"`{name}` has dtype {arr.dtype}; pass integer class indices.")
+    if arr.dtype.kind == "f":
+        if arr.size and not np.all(np.isfinite(arr)):
+            raise ValueError(f"`{name}` contains NaN or infinite values; pass integer class indices.")
+        if arr.size and not np.all(arr == np.round(arr)):
+            raise TypeError(
+                f"`{name}` has non-integer values (e.g. {arr[arr != np.round(arr)][0]!r}); "
+                "pass integer class indices."
+            )
+    arr = arr.astype(np.int64)
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise ValueError(
+            f"`{rows_name}` has {n_rows} rows but `{name}` has {arr.shape[0]}; pass one label per sample."
+        )
+    return arr

@@ -1,0 +1,121 @@
+"""Command-line interface: ``deepdual reproduce | fit | certify | sweep | bench``.
+
+This layer only parses arguments and calls the public API; every command's work lives in its own
+module (``experiments.runner``, ``commands``, ``sweeps``, ``benchmarks``). Errors print one line
+without a traceback: exit code 2 for bad usage or bad input, 1 for a failed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "build_parser", "UsageError"]
+
+
+class UsageError(ValueError):
+    """Bad command-line usage or input (exit code 2)."""
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, no usage dump
+        sys.stderr.write(f"deepdual: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="deepdual", formatter_class=_Formatter,
+                     description="Globally optimal deep networks from convex duality (Ergen & Pilanci, 2021).")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"deepdual {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("reproduce", formatter_class=_Formatter,
+                       help="run every figure and claim of the paper and write an HTML report",
+                       description="Run the paper's experiments and write DIR/index.html and DIR/results.json.")
+    p.add_argument("--out", default="deepdual-report", help="output folder")
+    p.add_argument("--quick", action="store_true", help="tiny configuration (under 5 minutes on 2 cores)")
+    p.add_argument("--only", default=None, help="comma-separated experiment names, e.g. fig1,fig4")
+    p.add_argument("--cifar-dir", default=None, help="folder with the CIFAR-10 python pickle batches")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device for training")
+    p.add_argument("--no-progress", action="store_true", help="disable progress bars")
+    p.set_defaults(handler="deepdual.experiments.runner:run_reproduce")
+
+    p = sub.add_parser("fit", formatter_class=_Formatter,
+                       help="fit the closed-form network on a CSV/NPZ file and report accuracy and certificate")
+    p.add_argument("data", help="CSV (header row) or NPZ file")
+    p.add_argument("--target", required=True, help="name of the target column (CSV) or array (NPZ)")
+    p.add_argument("--depth", type=int, default=3, help="network depth L >= 2")
+    p.add_argument("--beta", type=float, default=1e-3, help="regularization strength")
+    p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                   help="classification (Theorem 4.3, ReLU) or regression (Sections 2-3, linear)")
+    p.add_argument("--test-size", type=float, default=0.2, help="fraction of rows held out")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the split")
+    p.add_argument("--save", default=None, help="save the fitted network to this .pt file")
+    p.add_argument("--compare-sgd", action="store_true", help="also train the same architecture with SGD")
+    p.add_argument("--epochs", type=int, default=2000, help="SGD epochs for --compare-sgd")
+    p.set_defaults(handler="deepdual.commands:run_fit")
+
+    p = sub.add_parser("certify", formatter_class=_Formatter,
+                       help="global-optimality gap of a saved network on a data file")
+    p.add_argument("model", help="network saved by `deepdual fit --save` or deepdual.save_network")
+    p.add_argument("data", help="CSV or NPZ file")
+    p.add_argument("--target", required=True, help="target column (CSV) or array (NPZ)")
+    p.add_argument("--beta", type=float, required=True, help="regularization strength of the problem")
+    p.set_defaults(handler="deepdual.commands:run_certify")
+
+    p = sub.add_parser("sweep", formatter_class=_Formatter,
+                       help="run a grid of experiments from a TOML config, resumable")
+    p.add_argument("config", help="TOML file describing the grid")
+    p.add_argument("--out", default=None, help="results store (default: next to the config)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: local processes)")
+    p.add_argument("--jobs", type=int, default=2, help="local worker processes")
+    p.set_defaults(handler="deepdual.sweeps:run_sweep_command")
+
+    p = sub.add_parser("bench", formatter_class=_Formatter,
+                       help="run the benchmarks (closed form vs SGD and vs CVXPY) and write JSON + markdown")
+    p.add_argument("--out", default="bench-results", help="output folder")
+    p.add_argument("--quick", action="store_true", help="small sizes only")
+    p.add_argument("--only", default=None, help="comma-separated benchmark names")
+    p.add_argument("--repeats", type=int, default=5, help="timed repetitions per case")
+    p.set_defaults(handler="benchmarks.__main__:run_bench_command")
+    return parser
+
+
+def _resolve(spec: str):
+    import importlib
+
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        handler = _resolve(args.handler)
+        result = handler(args)
+        return int(result or 0)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, KeyError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"deepdual {args.command}: error: {msg}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"deepdual {args.command}: interrupted\n")
+        return 130
+    except Exception as exc:  # a failed run: one line, exit 1
+        sys.stderr.write(f"deepdual {args.command}: failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
