@@ -48,3 +48,22 @@ __all__ += ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "Neura
             "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",
             "neural_collapse", "numerical_rank", "simplex_etf", "sup_distance_to_spline",
             "two_layer_breakpoints"]
+from .data import (  # noqa: E402
+    Dataset,
+    OneHot,
+    RankOneDataset,
+    Split,
+    load_cifar10,
+    load_digits_data,
+    load_mnist_data,
+    one_dimensional_data,
+    one_hot,
+    rank_one_data,
+    teacher_data,
+    undersample_whitened,
+)
+from .whitening import Whitener, is_whitened, whiten_rows  # noqa: E402
+
+__all__ += ["Dataset", "OneHot", "RankOneDataset", "Split", "load_cifar10", "load_digits_data",
+            "load_mnist_data", "one_dimensional_data", "one_hot", "rank_one_data", "teacher_data",
+            "undersample_whitened", "Whitener", "is_whitened", "whiten_rows"]
