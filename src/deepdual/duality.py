@@ -107,7 +107,7 @@ def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: f
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
     beta : float
-        ``β > 0``.
+        ``β >= 0`` (``0`` gives least squares).
     tol : float, default 1e-10
         Relative duality-gap tolerance.
     max_iter : int
@@ -120,6 +120,9 @@ def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: f
     ----------
     Ergen & Pilanci (2021), eq. (12), Theorem 2.4; Beck & Teboulle (2009); O'Donoghue & Candès (2015).
     """
+    X = V.check_array(X, "X")
+    Y = V.check_targets(Y, X.shape[0])
+    beta = V.check_beta(beta)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     keep = s > (s[0] * max(X.shape) * np.finfo(float).eps if s.size else 0)
     U, s, Vt = U[:, keep], s[keep], Vt[keep]

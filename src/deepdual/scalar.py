@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
+from . import _validation as V
+
 __all__ = ["optimal_amplitude", "amplitude_threshold", "branch_penalty", "ridge_path_solution", "RidgePathResult"]
 
 
@@ -76,8 +78,11 @@ def optimal_amplitude(sigma, beta: float, depth: int):
     ----------
     Ergen & Pilanci (2021), Lemma 1.1, Theorems 3.3, 3.6 and 4.3 (balanced form).
     """
-    arr = np.asarray(sigma, dtype=np.float64)
-    out = np.array([_amplitude_one(float(s), float(beta), int(depth)) for s in arr.ravel()]).reshape(arr.shape)
+    arr = V.as_float_array(sigma, "sigma")
+    if np.any(arr < 0):
+        raise ValueError(f"`sigma` has negative entries (min {arr.min():.3g}); singular values are >= 0.")
+    beta, depth = V.check_beta(beta), V.check_depth(depth)
+    out = np.array([_amplitude_one(float(s), beta, depth) for s in arr.ravel()]).reshape(arr.shape)
     return float(out) if out.ndim == 0 else out
 
 
@@ -86,6 +91,7 @@ def amplitude_threshold(beta: float, depth: int) -> float:
 
     Found exactly: for ``L > 2`` it is where the local minimizer's objective equals ``½σ²``.
     """
+    beta, depth = V.check_beta(beta), V.check_depth(depth)
     if beta == 0.0:
         return 0.0
     if depth == 2:
@@ -144,8 +150,8 @@ def ridge_path_solution(X: np.ndarray, y: np.ndarray, beta: float, depth: int, *
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,)
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, 1)
     beta : float
     depth : int
 
@@ -157,7 +163,12 @@ def ridge_path_solution(X: np.ndarray, y: np.ndarray, beta: float, depth: int, *
     ----------
     Ergen & Pilanci (2021), Theorem 2.3 (``L = 2``) and Theorem 3.3.
     """
-    L = depth
+    X = V.check_array(X, "X")
+    Y = V.check_targets(y, X.shape[0], name="y")
+    if Y.shape[1] != 1:
+        raise ValueError(f"`y` must be a single target (shape (n,) or (n, 1)), got shape {Y.shape}.")
+    y = Y[:, 0]
+    beta, L = V.check_beta(beta), V.check_depth(depth)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     keep = s > s[0] * max(X.shape) * np.finfo(float).eps if s.size and s[0] > 0 else np.zeros_like(s, bool)
     U, s, Vt = U[:, keep], s[keep], Vt[keep]
