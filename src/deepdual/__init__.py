@@ -67,3 +67,6 @@ from .whitening import Whitener, is_whitened, whiten_rows  # noqa: E402
 __all__ += ["Dataset", "OneHot", "RankOneDataset", "Split", "load_cifar10", "load_digits_data",
             "load_mnist_data", "one_dimensional_data", "one_hot", "rank_one_data", "teacher_data",
             "undersample_whitened", "Whitener", "is_whitened", "whiten_rows"]
+from .training import History, TrainingDivergedError, train  # noqa: E402
+
+__all__ += ["History", "TrainingDivergedError", "train"]

@@ -35,8 +35,9 @@ def _act(name: str):
 
 
 def _generator(seed):
+    """A private generator: seeded, or with fresh entropy (never touches torch's global state)."""
     g = torch.Generator()
-    g.manual_seed(int(seed) if seed is not None else int(torch.seed() % (2**63)))
+    g.manual_seed(int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2**63)))
     return g
 
 
@@ -256,7 +257,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         m = self.branches
         widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
         mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
-                  regularize=self.regularize, dtype=self.weights[0].dtype, device=self.weights[0].device)
+                  regularize=self.regularize, seed=0, dtype=self.weights[0].dtype, device=self.weights[0].device)
         mats = [torch.cat(list(self.weights[0]), dim=1)]
         mats += [torch.block_diag(*list(W)) for W in self.weights[1:-1]]
         mats.append(self.weights[-1].reshape(m, self.out_features))
