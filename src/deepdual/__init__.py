@@ -70,3 +70,16 @@ __all__ += ["Dataset", "OneHot", "RankOneDataset", "Split", "load_cifar10", "loa
 from .training import History, TrainingDivergedError, train  # noqa: E402
 
 __all__ += ["History", "TrainingDivergedError", "train"]
+from .estimators import DeepLinearRegressor, DeepReLUClassifier, SplineReLURegressor  # noqa: E402
+from .export import (  # noqa: E402
+    load_metadata,
+    load_network,
+    load_solution,
+    load_whitener,
+    save_network,
+    save_solution,
+    to_sequential,
+)
+
+__all__ += ["DeepReLUClassifier", "DeepLinearRegressor", "SplineReLURegressor", "save_network", "load_network",
+            "save_solution", "load_solution", "load_metadata", "load_whitener", "to_sequential"]
