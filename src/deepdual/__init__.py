@@ -1,85 +1,71 @@
-"""deepdual: globally optimal deep networks from convex duality (Ergen & Pilanci, ICML 2021)."""
+"""deepdual: globally optimal deep networks from convex duality (Ergen & Pilanci, ICML 2021).
 
-from .networks import MLP, ParallelNet, PaperBatchNorm, objective, penalty
-from .scalar import amplitude_threshold, optimal_amplitude, ridge_path_solution
+The public API is re-exported here. Names are imported lazily (PEP 562) on first use, so that
+``import deepdual`` and the command line start without loading torch or scikit-learn.
+"""
 
-__all__ = [
-    "MLP",
-    "ParallelNet",
-    "PaperBatchNorm",
-    "objective",
-    "penalty",
-    "optimal_amplitude",
-    "amplitude_threshold",
-    "ridge_path_solution",
-]
+from __future__ import annotations
+
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-from .closed_form import batchnorm_closed_form, closed_form, last_hidden_class_means  # noqa: E402
-from .duality import feasible_dual, linear_dual_objective, nuclear_norm_regression, project  # noqa: E402
-from .solution import Certificate, NoCertificateError, Solution  # noqa: E402
+_EXPORTS = {
+    "networks": ["MLP", "ParallelNet", "PaperBatchNorm", "objective", "penalty"],
+    "scalar": ["optimal_amplitude", "amplitude_threshold", "ridge_path_solution"],
+    "closed_form": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
+    "closed_form.spline": ["spline_lasso", "certify_spline"],
+    "duality": ["feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project"],
+    "solution": ["Certificate", "NoCertificateError", "Solution"],
+    "certificates": ["certify"],
+    "metrics": ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",
+                "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",
+                "neural_collapse", "numerical_rank", "simplex_etf", "sup_distance_to_spline",
+                "two_layer_breakpoints"],
+    "data": ["Dataset", "OneHot", "RankOneDataset", "Split", "load_cifar10", "load_digits_data",
+             "load_mnist_data", "one_dimensional_data", "one_hot", "rank_one_data", "teacher_data",
+             "undersample_whitened"],
+    "whitening": ["Whitener", "is_whitened", "whiten_rows"],
+    "training": ["History", "TrainingDivergedError", "train"],
+    "estimators": ["DeepLinearRegressor", "DeepReLUClassifier", "SplineReLURegressor"],
+    "export": ["load_metadata", "load_network", "load_solution", "load_whitener", "save_network",
+               "save_solution", "to_sequential"],
+    "sweeps": ["run_sweep", "ResultsStore", "atomic_write_json"],
+    "experiments.runner": ["reproduce"],
+}
 
-__all__ += ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project",
-            "Certificate", "NoCertificateError", "Solution"]
-from .certificates import certify  # noqa: E402
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ += ["certify"]
-from .metrics import (  # noqa: E402
-    KinksAtData,
-    LayerNorm,
-    LinearSpline,
-    NeuralCollapse,
-    NeuralCollapseAccumulator,
-    alignment,
-    kinks,
-    kinks_at_data,
-    layer_norms,
-    layer_ranks,
-    linear_spline,
-    neural_collapse,
-    numerical_rank,
-    simplex_etf,
-    sup_distance_to_spline,
-    two_layer_breakpoints,
-)
+__all__ = sorted(_WHERE) + ["__version__"]
 
-__all__ += ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",
-            "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",
-            "neural_collapse", "numerical_rank", "simplex_etf", "sup_distance_to_spline",
-            "two_layer_breakpoints"]
-from .data import (  # noqa: E402
-    Dataset,
-    OneHot,
-    RankOneDataset,
-    Split,
-    load_cifar10,
-    load_digits_data,
-    load_mnist_data,
-    one_dimensional_data,
-    one_hot,
-    rank_one_data,
-    teacher_data,
-    undersample_whitened,
-)
-from .whitening import Whitener, is_whitened, whiten_rows  # noqa: E402
 
-__all__ += ["Dataset", "OneHot", "RankOneDataset", "Split", "load_cifar10", "load_digits_data",
-            "load_mnist_data", "one_dimensional_data", "one_hot", "rank_one_data", "teacher_data",
-            "undersample_whitened", "Whitener", "is_whitened", "whiten_rows"]
-from .training import History, TrainingDivergedError, train  # noqa: E402
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deepdual' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: later look-ups skip __getattr__
+    return value
 
-__all__ += ["History", "TrainingDivergedError", "train"]
-from .estimators import DeepLinearRegressor, DeepReLUClassifier, SplineReLURegressor  # noqa: E402
-from .export import (  # noqa: E402
-    load_metadata,
-    load_network,
-    load_solution,
-    load_whitener,
-    save_network,
-    save_solution,
-    to_sequential,
-)
 
-__all__ += ["DeepReLUClassifier", "DeepLinearRegressor", "SplineReLURegressor", "save_network", "load_network",
-            "save_solution", "load_solution", "load_metadata", "load_whitener", "to_sequential"]
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``deepdual.closed_form`` the function when the subpackage of the same name is imported.
+
+    Importing ``deepdual.closed_form.<module>`` makes Python set the package attribute
+    ``closed_form`` to the subpackage; the function of that name is the public API, so the attribute
+    is left to :func:`__getattr__` (the subpackage stays importable through ``sys.modules``).
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and name in _WHERE:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
