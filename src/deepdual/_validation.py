@@ -24,6 +24,11 @@ __all__ = [
     "check_whitened_rows",
     "orthonormal_side",
     "check_nonnegative_vector",
+    "check_univariate",
+    "tensor_to_numpy",
+    "check_device",
+    "check_network",
+    "check_class_labels",
 ]
 
 #: Tolerance used to decide that a matrix identity (X Xᵀ = I, ...) holds.
@@ -31,12 +36,8 @@ IDENTITY_TOL = 1e-8
 
 
 def _to_numpy(x, name: str):
-    """Convert array-likes and torch tensors to NumPy without copying floats needlessly."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, no torch import needed here
-        return x.detach().cpu().numpy()
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"`{name}` is a {type(x).__name__}; pass a numeric array.")
-    return np.asarray(x)
+    """Convert array-likes and torch tensors to NumPy (see :func:`tensor_to_numpy`)."""
+    return tensor_to_numpy(x, name)
 
 
 def as_float_array(x, name: str) -> np.ndarray:
@@ -229,3 +230,115 @@ def check_class_labels(labels, name: str = "labels", *, n_rows: int | None = Non
             f"`{rows_name}` has {n_rows} rows but `{name}` has {arr.shape[0]}; pass one label per sample."
         )
     return arr
+
+
+def check_univariate(x, y, *, x_name: str = "x", y_name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Validate 1-D data with scalar targets: ``x`` of shape (n,) or (n, 1), ``y`` of shape (n,) or (n, 1).
+
+    Returns float64 copies of shape ``(n,)``. Used by the 1-D two-layer ReLU solver (Theorem 4.2).
+    """
+    xa = as_float_array(x, x_name)
+    if xa.ndim == 2:
+        if xa.shape[1] != 1:
+            raise ValueError(
+                f"`{x_name}` has shape {xa.shape}: the 1-D solver (Theorem 4.2) needs a single feature; "
+                "pass x of shape (n,) or (n, 1)."
+            )
+        xa = xa[:, 0]
+    if xa.ndim != 1:
+        raise ValueError(f"`{x_name}` must have shape (n,) or (n, 1), got shape {xa.shape}.")
+    if xa.shape[0] < 1:
+        raise ValueError(f"`{x_name}` is empty; at least one data point is needed.")
+    ya = as_float_array(y, y_name)
+    if ya.ndim == 2:
+        if ya.shape[1] != 1:
+            raise ValueError(
+                f"`{y_name}` has shape {ya.shape}: the 1-D solver (Theorem 4.2) supports scalar outputs "
+                "only; pass y of shape (n,) or (n, 1), or fit each output column separately."
+            )
+        ya = ya[:, 0]
+    if ya.ndim != 1:
+        raise ValueError(f"`{y_name}` must have shape (n,) or (n, 1), got shape {ya.shape}.")
+    if ya.shape[0] != xa.shape[0]:
+        raise ValueError(
+            f"`{x_name}` has {xa.shape[0]} points but `{y_name}` has {ya.shape[0]}; pass one target per point."
+        )
+    return np.array(xa, dtype=np.float64, copy=True), np.array(ya, dtype=np.float64, copy=True)
+
+
+def tensor_to_numpy(x, name: str):
+    """Convert to NumPy; a tensor that cannot be read is a one-line ``ValueError`` naming ``name``.
+
+    Tensors on the ``meta`` device hold no data; sparse tensors must be made dense first;
+    dtypes NumPy lacks (``bfloat16``) are widened to float64. Any other input is passed to
+    :func:`numpy.asarray` (strings are rejected with a ``TypeError``).
+    """
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch.Tensor, without importing torch here
+        device = getattr(x, "device", None)
+        if getattr(device, "type", None) == "meta":
+            raise ValueError(
+                f"`{name}` is a tensor on the 'meta' device, which holds no data; pass a NumPy array or "
+                "a tensor on 'cpu' or 'cuda'."
+            )
+        if str(getattr(x, "layout", "torch.strided")) != "torch.strided":
+            raise ValueError(f"`{name}` is a sparse tensor ({x.layout}); pass {name}.to_dense().")
+        t = x.detach().cpu()
+        try:
+            return t.numpy()
+        except TypeError:  # bfloat16 and other dtypes without a NumPy equivalent
+            import torch
+
+            if t.is_complex():
+                raise TypeError(f"`{name}` is complex; deepdual works with real arrays only.") from None
+            return t.to(torch.float64).numpy()
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"`{name}` is a {type(x).__name__}; pass a numeric array.")
+    return np.asarray(x)
+
+
+
+def check_device(device, name: str = "device", *, allow_meta: bool = False):
+    """Validate a torch device spec: ``None`` passes through; returns a ``torch.device``.
+
+    Rejects strings torch does not parse, the data-less ``meta`` device, and CUDA when it is not
+    available (or the index does not exist), each with a one-line ``ValueError`` naming ``name``.
+    """
+    if device is None:
+        return None
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"`{name}` == {device!r} is not a torch device; pass 'cpu', 'cuda', 'cuda:0' or a torch.device."
+        ) from None
+    if dev.type == "meta" and not allow_meta:
+        raise ValueError(f"`{name}` == 'meta' holds no data; pass 'cpu' or 'cuda'.")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"`{name}`: {name}='{dev}' requested but CUDA is not available; pass {name}='cpu'.")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"`{name}` == '{dev}' but only {torch.cuda.device_count()} CUDA device(s) exist.")
+    return dev
+
+
+def check_network(network, name: str = "network"):
+    """Require a deepdual network (``ParallelNet``/``MLP``) whose parameters hold data.
+
+    Returns its first parameter (for dtype and device). ``TypeError`` for anything that is not a
+    network with ``penalty``, ``in_features`` and ``out_features``; ``ValueError`` for a network on
+    the ``meta`` device.
+    """
+    if not all(hasattr(network, a) for a in ("parameters", "penalty", "in_features", "out_features")):
+        raise TypeError(f"`{name}` must be a deepdual ParallelNet or MLP, got {type(network).__name__}.")
+    try:
+        ref = next(network.parameters())
+    except StopIteration:
+        raise TypeError(f"`{name}` has no parameters.") from None
+    if ref.device.type == "meta":
+        raise ValueError(
+            f"`{name}` is on the 'meta' device (no weights); build it on 'cpu' or move it with "
+            f"{name}.to_empty(device='cpu') and set its weights."
+        )
+    return ref

@@ -79,6 +79,7 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta)
     V.check_choice(loss, "loss", LOSSES)
+    V.check_network(network)
     kind = _kind(network)
     if Xa.shape[1] != network.in_features:
         raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")

@@ -31,6 +31,7 @@ from ._validation import (
     check_choice,
     check_positive_int,
     check_widths,
+    tensor_to_numpy,
 )
 from .whitening import Whitener
 
@@ -289,9 +290,7 @@ def one_hot(labels, classes=None) -> OneHot:
 
 
 def _check_labels(labels, name: str) -> np.ndarray:
-    if hasattr(labels, "detach") and hasattr(labels, "cpu"):
-        labels = labels.detach().cpu().numpy()
-    arr = np.asarray(labels)
+    arr = tensor_to_numpy(labels, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:

@@ -17,12 +17,42 @@ in ``_``, ``fit`` returns ``self``) and so work with ``clone``, ``Pipeline`` and
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data as _sk_validate_data
 
 from . import _validation as V
+
+
+def validate_data(estimator, X, y="no_validation", **kwargs):
+    """scikit-learn's ``validate_data`` with its error messages folded into one line naming the argument.
+
+    scikit-learn's estimator checks look for its own phrases, so they are kept verbatim.
+    """
+    try:
+        if isinstance(y, str) and y == "no_validation":
+            return _sk_validate_data(estimator, X, **kwargs)
+        return _sk_validate_data(estimator, X, y, **kwargs)
+    except (ValueError, TypeError) as exc:
+        text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        if not re.search(r"\b[Xy]\b", text):
+            text = f"`X`: {text}"
+        raise type(exc)(text) from None
+
+
+def _numeric_targets(y):
+    """Regression targets must be numbers: a one-line TypeError naming `y` otherwise."""
+    arr = np.asarray(y) if y is not None else None
+    if arr is not None and arr.dtype.kind in "USO":
+        try:
+            arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("`y` has non-numeric entries; regression needs numeric targets "
+                            "(use DeepReLUClassifier for class labels).") from None
 
 __all__ = ["DeepReLUClassifier", "DeepLinearRegressor", "SplineReLURegressor"]
 
@@ -106,7 +136,11 @@ class DeepReLUClassifier(ClassifierMixin, BaseEstimator):
 
         depth, beta = _check_params(self)
         X, y = validate_data(self, X, y, dtype=np.float64)
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except ValueError:
+            raise ValueError(f"`y` must hold class labels (strings or integers), got {type_of_target(y)} "
+                             "values; use DeepLinearRegressor for continuous targets.") from None
         n, d = X.shape
         if self.whiten and n > d:
             raise ValueError(
@@ -210,6 +244,7 @@ class DeepLinearRegressor(RegressorMixin, BaseEstimator):
         from .closed_form import closed_form
 
         depth, beta = _check_params(self)
+        _numeric_targets(y)
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.fit_intercept:
@@ -292,6 +327,7 @@ class SplineReLURegressor(RegressorMixin, BaseEstimator):
         from .closed_form import closed_form
 
         _, beta = _check_params(self)
+        _numeric_targets(y)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
         if X.shape[1] != 1:
             raise ValueError(

@@ -163,6 +163,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         self.bias = bool(bias)
         self.batchnorm = bool(batchnorm)
         self.regularize = _check_regularize(regularize, self.batchnorm)
+        device = V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
         gen = _generator(seed)
         m = self.branches
         sizes = [self.in_features, *self.hidden, 1]
@@ -309,6 +310,7 @@ class MLP(_PenaltyMixin, nn.Module):
         self.bias = bool(bias)
         self.batchnorm = bool(batchnorm)
         self.regularize = _check_regularize(regularize, self.batchnorm)
+        device = V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
         gen = _generator(seed)
         self.weights = nn.ParameterList([
             nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
@@ -385,13 +387,6 @@ def _as_tensor(a, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(np.asarray(a, dtype=np.float64), dtype=like.dtype, device=like.device)
 
 
-def _reference_param(network: nn.Module) -> torch.Tensor:
-    try:
-        return next(network.parameters())
-    except StopIteration:  # pragma: no cover - networks always have parameters
-        raise TypeError("`network` has no parameters.") from None
-
-
 def data_loss(out: torch.Tensor, Y: torch.Tensor, loss: str = "squared") -> torch.Tensor:
     """Summed loss over samples: ``½‖out − Y‖²_F`` or the cross-entropy against target rows ``Y``."""
     if loss == "squared":
@@ -434,7 +429,7 @@ def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -
     V.check_choice(loss, "loss", LOSSES)
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
-    ref = _reference_param(network)
+    ref = V.check_network(network)
     if Xa.shape[1] != network.in_features:
         raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
     if Ya.shape[1] != network.out_features:

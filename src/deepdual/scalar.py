@@ -193,9 +193,9 @@ def ridge_path_solution(X: np.ndarray, y: np.ndarray, beta: float, depth: int, *
     def g(mu):  # stationarity residual in log form: log(μ‖v‖^{2−2/L}) − log β
         return np.log(mu) + (2.0 - 2.0 / L) * np.log(norm_v(mu)) - np.log(beta)
 
-    lo, hi = s[-1] ** 2 * 1e-14, max(s[0] ** 2, beta) * 1e14
+    lo, hi = s[-1] ** 2 * 1e-14, min(max(s[0] ** 2, beta) * 1e14, 1e300)
     if L == 2:
-        hi = max(hi, (float(np.linalg.norm(s * c)) / beta) * 1e3)
+        hi = min(max(hi, (float(np.linalg.norm(s * c)) / beta) * 1e3), 1e300)
     grid = np.geomspace(lo, hi, grid_size)
     a = s[None, :] * c[None, :] / (s[None, :] ** 2 + grid[:, None])
     norms = np.linalg.norm(a, axis=1)

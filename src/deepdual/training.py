@@ -152,16 +152,9 @@ def _jsonable(value):
 
 # ---------------------------------------------------------------------------------------- validation
 def _check_network(network) -> torch.Tensor:
-    if not isinstance(network, nn.Module) or not all(
-        hasattr(network, a) for a in ("penalty", "in_features", "out_features")
-    ):
-        raise TypeError(
-            f"`network` must be a deepdual ParallelNet or MLP, got {type(network).__name__}."
-        )
-    try:
-        return next(network.parameters())
-    except StopIteration:
-        raise TypeError("`network` has no parameters to train.") from None
+    if not isinstance(network, nn.Module):
+        raise TypeError(f"`network` must be a deepdual ParallelNet or MLP, got {type(network).__name__}.")
+    return V.check_network(network)
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -179,22 +172,8 @@ def _resolve_device(device, ref: torch.Tensor, X, Y) -> torch.device:
     if device is None:
         target, source = ref.device, "the network's device"
     else:
-        try:
-            target = torch.device(device)
-        except (RuntimeError, TypeError, ValueError):
-            raise ValueError(
-                f"`device` == {device!r} is not a torch device; pass 'cpu', 'cuda', 'cuda:0' or a torch.device."
-            ) from None
+        target = V.check_device(device)
         source = "`device`"
-        if target.type == "cuda":
-            if not torch.cuda.is_available():
-                raise ValueError(
-                    f"device='{target}' requested but CUDA is not available; pass device='cpu'."
-                )
-            if target.index is not None and target.index >= torch.cuda.device_count():
-                raise ValueError(
-                    f"`device` == '{target}' but only {torch.cuda.device_count()} CUDA device(s) exist."
-                )
     for name, A in (("X", X), ("Y", Y)):
         if isinstance(A, torch.Tensor) and not _same_device(A.device, target):
             raise ValueError(
