@@ -114,8 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small sizes only")
     p.add_argument("--only", default=None, help="comma-separated benchmark names")
     p.add_argument("--repeats", type=int, default=5, help="timed repetitions per case")
-    p.set_defaults(handler="benchmarks.__main__:run_bench_command")
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="limit BLAS and torch threads (threadpoolctl); default: unchanged")
+    p.set_defaults(handler="deepdual.cli:_run_bench")
     return parser
+
+
+def _run_bench(args):
+    """``deepdual bench``: the benchmarks live in the source checkout (``benchmarks/``), not in the wheel."""
+    import os
+
+    root = os.getcwd()
+    if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
+        raise UsageError("`deepdual bench` runs from the root of a deepdual source checkout (the folder "
+                         "holding benchmarks/); cd there, or run `python -m benchmarks` from it.")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return _resolve("benchmarks.__main__:run_bench_command")(args)
 
 
 def _resolve(spec: str):

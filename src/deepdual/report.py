@@ -12,7 +12,7 @@ import html
 import json
 import os
 import platform
-import tempfile
+from ._io import atomic_write
 
 __all__ = ["write_report", "render_html", "claims_table", "environment"]
 
@@ -121,11 +121,6 @@ Wall time {float(meta.get('wall_seconds') or 0):.0f} s (experiments reused from 
 """
 
 
-def _atomic(path: str, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def write_report(out: str, records, meta: dict | None = None) -> dict:
@@ -137,6 +132,6 @@ def write_report(out: str, records, meta: dict | None = None) -> dict:
     results = {**meta, "summary": _summary(rows), "claims": rows,
                "experiments": {r.get("name"): r for r in records}}
     os.makedirs(out, exist_ok=True)
-    _atomic(os.path.join(out, "results.json"), json.dumps(results, indent=1))
-    _atomic(os.path.join(out, "index.html"), render_html(records, meta))
+    atomic_write(os.path.join(out, "results.json"), json.dumps(results, indent=1))
+    atomic_write(os.path.join(out, "index.html"), render_html(records, meta))
     return results

@@ -40,13 +40,14 @@ import os
 import platform
 import socket
 import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ._io import atomic_write
 
 __all__ = ["run_sweep", "run_sweep_command", "SweepResult", "ResultsStore", "atomic_write_json",
            "load_config", "expand_grid", "run_key", "execute_run", "environment", "deterministic_part",
@@ -68,19 +69,6 @@ CONNECT_TIMEOUT = "20s"
 
 
 # ------------------------------------------------------------------------------------------ files
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_json(path, obj, *, indent: int | None = 2) -> None:
     """Write ``obj`` as JSON to ``path`` atomically: temp file beside it, fsync, ``os.replace``.
 
@@ -92,24 +80,8 @@ def atomic_write_json(path, obj, *, indent: int | None = 2) -> None:
     obj : JSON-serializable object (NaN/inf are written as ``NaN``/``Infinity``)
     indent : int or None, default 2
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Cannot write {path!r}: folder {folder!r} does not exist.")
     text = json.dumps(obj, indent=indent, sort_keys=False, default=_json_default)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
+    atomic_write(path, text + "\n")
 
 
 def _json_default(value):

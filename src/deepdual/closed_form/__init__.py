@@ -65,8 +65,8 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
     if whiten:
         from ..whitening import Whitener
 
-        whitener = Whitener().fit(Xa)
-        Xa = whitener.transform(Xa)
+        whitener = Whitener()
+        Xa = whitener.fit_transform(Xa)  # U Vᵀ: rows orthonormal by construction
     if activation == "linear":
         if bias:
             raise ValueError("`bias`=True has a closed form only for activation='relu' with depth=2 on 1-D data "

@@ -28,7 +28,17 @@ RANK_ONE_RTOL = 1e-10
 
 
 def rank_one_factors(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(c, a₀)`` with ``X = c a₀ᵀ``, ``‖c‖ = 1`` and ``sum(c) >= 0``; ``None`` if rank(X) != 1."""
+    """``(c, a₀)`` with ``X = c a₀ᵀ``, ``‖c‖ = 1`` and ``sum(c) >= 0``; ``None`` if rank(X) != 1.
+
+    A Gram-matrix test rejects clearly higher-rank ``X`` without an SVD:
+    ``1 − ‖XᵀX‖_F² / ‖X‖_F⁴ ≈ 2σ₂²/σ₁²`` is 0 exactly when rank(X) <= 1.
+    """
+    fro2 = float(np.sum(X * X))
+    if fro2 == 0.0:
+        return None
+    G = X @ X.T if X.shape[0] <= X.shape[1] else X.T @ X
+    if 1.0 - float(np.sum(G * G)) / fro2**2 > 1e-8:
+        return None
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     if s[0] == 0 or (s.size > 1 and s[1] > RANK_ONE_RTOL * s[0]):
         return None
@@ -179,11 +189,13 @@ def certify_relu(network, X, Y, beta, kind: str) -> Certificate:
         lower, Lam = relu_dual_bound(R, np.eye(X.shape[0]), Y, beta)
         return Certificate(objective=value, lower_bound=lower, gap=value - lower, exact=False, dual=Lam,
                            method="batch-norm relaxation to a two-layer ReLU network on X = I (Theorem 4.4)")
-    if depth == 2:
+    factors = rank_one_factors(X) if X.shape[0] > 1 else None
+    rank_one = factors is not None and bool(np.all(factors[0] >= 0))
+    if depth == 2 and not rank_one:
         lower, Lam = relu_dual_bound(R, X, Y, beta)
         return Certificate(objective=value, lower_bound=lower, gap=value - lower, exact=False, dual=Lam,
                            method="two-layer ReLU dual, max over nonnegative directions (Theorems 4.3, 2.3)")
-    if not hasattr(network, "branches"):
+    if depth > 2 and not hasattr(network, "branches"):
         raise NoCertificateError(
             "No certificate for a standard (non-parallel) deep ReLU MLP: the paper's strong duality holds for "
             "the parallel architecture (Section 6); use deepdual.ParallelNet."

@@ -34,7 +34,6 @@ def make_data(n, d, K, seed):
 
 def compute(config: dict, progress=None) -> dict:
     """Closed-form and trained rank of W₁ over a β grid. Returns a JSON-serializable record."""
-    import torch
 
     from .. import ParallelNet, certify, closed_form
     from ..training import train

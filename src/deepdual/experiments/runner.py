@@ -14,13 +14,14 @@ FAIL claim row carrying the error message (and is retried on the next run).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
 
+from .._io import atomic_write
 from . import EXPERIMENTS, get
 from ._common import config_hash, failed, jsonable
 
@@ -52,17 +53,8 @@ def experiment_config(name: str, size: str, *, seed: int = 0, device: str = "cpu
 
 
 def _atomic_write(path: str, text: str | bytes) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode() if isinstance(text, str) else text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    atomic_write(path, text)
 
 
 def _save_plot(module, rec: dict, path: str) -> None:
@@ -73,10 +65,9 @@ def _save_plot(module, rec: dict, path: str) -> None:
 
     fig = module.plot(rec)
     try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".png")
-        os.close(fd)
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        _atomic_write(path, buf.getvalue())
     finally:
         plt.close(fig)
 
