@@ -53,7 +53,8 @@ def _row(kind, K, L, c, rng):
     from ..training import train
 
     X, Y = _data(kind, K, c, rng)
-    hidden = [c["hidden"]] * (L - 2)
+    # Theorem 4.4 needs range(A_{L-2}) = Rⁿ: a layer before BN several times wider than n (ReLUs die).
+    hidden = [3 * c["n"] if kind == "batchnorm" else c["hidden"]] * (L - 2)
     make = lambda seed: ParallelNet(X.shape[1], Y.shape[1], depth=L, branches=c["branches"], hidden=hidden,
                                     activation="relu", batchnorm=kind == "batchnorm", seed=seed)
     if kind == "batchnorm":
