@@ -34,7 +34,10 @@ def atomic_write(path, data: str | bytes) -> None:
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write {path!r}: folder {folder!r} does not exist.")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions of a new file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
