@@ -16,7 +16,7 @@ TITLE = "Figure 1 / Cor 4.2 — 1-D interpolation by deep ReLU networks is a lin
 CONFIGS = {
     "tiny": {"n": 5, "depths": [2, 3], "width": 10, "beta": 1e-2, "adam_epochs": 20, "epochs": 5, "seed": 0,
              "near": 0.03},
-    "quick": {"n": 6, "depths": [2, 3, 4, 5], "width": 20, "beta": 1e-2, "adam_epochs": 1500, "epochs": 50,
+    "quick": {"n": 8, "depths": [2, 3, 4, 5], "width": 20, "beta": 1e-2, "adam_epochs": 4000, "epochs": 100,
               "seed": 0, "near": 0.03},
     "full": {"n": 8, "depths": [2, 3, 4, 5], "width": 20, "beta": 1e-2, "adam_epochs": 4000, "epochs": 100,
              "seed": 0, "near": 0.03},

@@ -17,8 +17,8 @@ KEYS = ("nc1", "nc2_etf_distance", "nc3", "nc4")
 CONFIGS = {
     "tiny": {"per_class": 2, "depth": 3, "hidden": 30, "beta": 0.05, "epochs": 30, "lr": 0.01, "momentum": 0.9,
              "record_every": 5, "seed": 0},
-    "quick": {"per_class": 5, "depth": 3, "hidden": 60, "beta": 0.05, "epochs": 300, "lr": 0.01, "momentum": 0.9,
-              "record_every": 10, "seed": 0},
+    "quick": {"per_class": 5, "depth": 3, "hidden": 60, "beta": 0.05, "epochs": 1000, "lr": 0.01, "momentum": 0.9,
+              "record_every": 20, "seed": 0},
     "full": {"per_class": 10, "depth": 3, "hidden": 120, "beta": 0.05, "epochs": 1500, "lr": 0.01, "momentum": 0.9,
              "record_every": 25, "seed": 0},
 }
