@@ -97,7 +97,15 @@ def _check_regularize(regularize: str, batchnorm: bool) -> str:
 
 
 class _PenaltyMixin:
-    """Shared helpers: the regularized parameters and their squared norm."""
+    """Shared helpers: options common to both networks, the regularized parameters and their norm."""
+
+    def _set_options(self, activation, bias, batchnorm, regularize, device):
+        """Validate and store the shared options; returns the validated device."""
+        self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
+        self.bias = bool(bias)
+        self.batchnorm = bool(batchnorm)
+        self.regularize = _check_regularize(regularize, self.batchnorm)
+        return V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
 
     def regularized_parameters(self) -> list[torch.Tensor]:
         """Weights the penalty covers: every layer (or only the output layer when
@@ -159,11 +167,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         self.depth = V.check_depth(depth)
         self.branches = V.check_positive_int(branches, "branches")
         self.hidden = V.check_widths(hidden, "hidden", self.depth - 2) if self.depth > 2 else []
-        self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
-        self.bias = bool(bias)
-        self.batchnorm = bool(batchnorm)
-        self.regularize = _check_regularize(regularize, self.batchnorm)
-        device = V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
+        device = self._set_options(activation, bias, batchnorm, regularize, device)
         gen = _generator(seed)
         m = self.branches
         sizes = [self.in_features, *self.hidden, 1]
@@ -306,11 +310,7 @@ class MLP(_PenaltyMixin, nn.Module):
                              "([d, hidden, K]).")
         self.widths = [V.check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths)]
         self.depth = len(self.widths) - 1
-        self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
-        self.bias = bool(bias)
-        self.batchnorm = bool(batchnorm)
-        self.regularize = _check_regularize(regularize, self.batchnorm)
-        device = V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
+        device = self._set_options(activation, bias, batchnorm, regularize, device)
         gen = _generator(seed)
         self.weights = nn.ParameterList([
             nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
