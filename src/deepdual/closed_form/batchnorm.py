@@ -127,7 +127,7 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
     weights[-2] = w_last
     weights[-1] = w_out
     net.set_weights(weights, gamma=gamma, alpha=alpha)
-    lower, _ = relu_dual_bound(Ya - _outputs_np(net.train(), Xa), np.eye(n), Ya, beta)
+    lower, _ = relu_dual_bound(Ya - _outputs_np(net.train(), Xa), np.eye(n), Ya, beta, x_norm=1.0)
     return finish(net, Xa, Ya, beta=beta, depth=net.depth, activation="relu", theorem="Theorem 4.4",
                   optimum=optimum, lower_bound=lower,
                   details={"class_norms": norms_y.tolist(), "amplitudes": amps.tolist(),

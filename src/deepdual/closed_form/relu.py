@@ -104,7 +104,7 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
     net = balanced_network(dirs, amps, outputs, depth=depth, activation="relu", branches=branches, hidden=hidden)
     lower = optimum
     if depth == 2 and beta > 0:
-        lower = relu_dual_bound(Y - _outputs_np(net, X), X, Y, beta)[0]
+        lower = relu_dual_bound(Y - _outputs_np(net, X), X, Y, beta, x_norm=1.0)[0]  # XXᵀ = I checked
     return finish(net, X, Y, beta=beta, depth=depth, activation="relu", theorem="Theorem 4.3", optimum=optimum,
                   lower_bound=lower, details={"class_norms": norms.tolist(), "amplitudes": amps.tolist()})
 
@@ -151,18 +151,19 @@ def _nonneg_direction_bound(Lam: np.ndarray) -> float:
     return float(np.sqrt(max(min(top, top_pos), 0.0)))
 
 
-def relu_dual_bound(R: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float) -> tuple[float, np.ndarray]:
+def relu_dual_bound(R: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float, *,
+                    x_norm: float | None = None) -> tuple[float, np.ndarray]:
     """Weak-duality lower bound for two-layer ReLU networks (no bias) from a residual ``R``.
 
     For any unit ``w``, ``(Xw)_+`` is a nonnegative vector of norm at most ``σ_max(X)``, so
     ``Λ = θR`` with ``θ = min(1, β / (σ_max(X) · max_{a>=0,‖a‖<=1}‖Rᵀa‖))`` satisfies the dual
     constraint ``max_{‖w‖<=1} ‖Λᵀ(Xw)_+‖ <= β`` and ``D(Λ) = −½‖Λ − Y‖² + ½‖Y‖² <= P*``. Tight for
     whitened data (``σ_max(X) = 1``, Theorem 4.3); with ``X = I`` it bounds networks with batch
-    normalization before the last ReLU (Theorem 4.4).
+    normalization before the last ReLU (Theorem 4.4). ``x_norm`` may pass a known ``σ_max(X)``.
     """
     from ..duality import linear_dual_objective
 
-    smax = float(np.linalg.norm(X, ord=2))
+    smax = float(np.linalg.norm(X, ord=2)) if x_norm is None else float(x_norm)
     bound = smax * _nonneg_direction_bound(R)
     theta = 1.0 if bound <= beta else beta / bound
     Lam = theta * R
@@ -186,7 +187,7 @@ def certify_relu(network, X, Y, beta, kind: str) -> Certificate:
     value = objective(network, X, Y, beta=beta)
     R = Y - _outputs_np(network, X)
     if kind == "relu-bn":
-        lower, Lam = relu_dual_bound(R, np.eye(X.shape[0]), Y, beta)
+        lower, Lam = relu_dual_bound(R, np.eye(X.shape[0]), Y, beta, x_norm=1.0)
         return Certificate(objective=value, lower_bound=lower, gap=value - lower, exact=False, dual=Lam,
                            method="batch-norm relaxation to a two-layer ReLU network on X = I (Theorem 4.4)")
     factors = rank_one_factors(X) if X.shape[0] > 1 else None
