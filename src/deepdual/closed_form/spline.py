@@ -48,7 +48,7 @@ import torch
 from scipy.linalg import get_lapack_funcs, solveh_banded
 
 from .. import _validation as V
-from ..networks import ParallelNet, objective, penalty
+from ..networks import ParallelNet, objective
 from ..solution import Certificate, NoCertificateError, Solution
 from ._build import finish, required_branches
 
@@ -65,8 +65,6 @@ THEOREM = "Theorem 4.2 / Corollary 4.1"
 CERT_METHOD = "1-D ReLU dual over all breakpoints (Theorem 4.2)"
 #: Relative tolerance under which repeated ``x`` values count as having the same target when ``beta = 0``.
 DUPLICATE_RTOL = 1e-12
-#: Largest ``max|f(x) − y|`` (relative to ``max(1, max|y|)``) accepted as interpolation when ``beta = 0``.
-INTERPOLATION_TOL = 1e-6
 
 
 # ----------------------------------------------------------------------------------------------- result
@@ -991,16 +989,11 @@ def certify_spline(network, x, y, *, beta: float) -> Certificate:
     _check_network(network)
     data = _merge(xa, ya)
     if beta == 0.0:
+        from ..certificates import interpolation_objective
+
         _check_interpolable(data, ya, "x", "y")
-        out = _network_outputs(network, xa)
-        resid = float(np.max(np.abs(out - ya)))
-        if resid > INTERPOLATION_TOL * max(1.0, float(np.max(np.abs(ya)))):
-            raise NoCertificateError(
-                f"`beta` == 0 certifies minimum-norm interpolation, but the network does not interpolate "
-                f"(max |f(x) − y| = {resid:.3g}); pass beta > 0 to certify the regularized problem."
-            )
+        value = interpolation_objective(network, xa.reshape(-1, 1), ya.reshape(-1, 1))
         res = _lasso(xa, ya, 0.0, 1e-10, 1)
-        value = penalty(network)
         lower = 2.0 * res.lower_bound
         return Certificate(objective=value, lower_bound=lower, gap=value - lower, method=CERT_METHOD,
                            exact=True, dual=2.0 * res.dual)
