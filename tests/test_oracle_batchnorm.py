@@ -17,7 +17,6 @@ to ~1e-10 relative in the best run; see the assertion messages for per-case numb
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -25,19 +24,10 @@ import pytest
 import torch
 
 import deepdual as dd
+from _oracle_optim import adam_then_lbfgs, one_thread
 from deepdual.data import one_hot
 
 # ----------------------------------------------------------------------------- oracles
-
-
-@contextlib.contextmanager
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def before_bn(net, X):
@@ -139,34 +129,10 @@ def train_bn(A_list, Y, *, beta, branches, seeds=range(6), adam_steps=300, lbfgs
             pen = pen + (w**2).sum((1, 2, 3)) + fixed_penalty
         return 0.5 * ((out - Yt) ** 2).sum((1, 2)) + 0.5 * beta * pen
 
-    with _one_thread():
-        opt = torch.optim.Adam(params, lr=lr)
-        decay = 1e-2 ** (1.0 / adam_steps)
-        for _ in range(adam_steps):
-            opt.zero_grad()
-            per_seed().sum().backward()
-            opt.step()
-            for group in opt.param_groups:
-                group["lr"] *= decay
-        prev = math.inf
-        for _ in range(lbfgs_restarts):
-            opt = torch.optim.LBFGS(params, lr=1.0, max_iter=lbfgs_iter, history_size=50, tolerance_grad=1e-14,
-                                    tolerance_change=1e-13, line_search_fn="strong_wolfe")
-
-            def closure():
-                opt.zero_grad()
-                loss = per_seed().sum()
-                loss.backward()
-                return loss
-
-            opt.step(closure)
-            with torch.no_grad():
-                val = float(per_seed().sum())
-            if val >= prev - 1e-14 * abs(val):
-                break
-            prev = val
-        with torch.no_grad():
-            return per_seed().numpy()
+    adam_then_lbfgs(params, per_seed, lr=lr, adam_steps=adam_steps, lbfgs_iter=lbfgs_iter,
+                    lbfgs_restarts=lbfgs_restarts)
+    with torch.no_grad():
+        return per_seed().numpy()
 
 
 # ----------------------------------------------------------------------------- the closed form
@@ -271,7 +237,7 @@ def test_full_network_training_with_all_layers_regularized_never_beats_bn_formul
                            batchnorm=True, regularize="all", seed=seed, init_scale=1.5)
         m.train()
         params = list(m.parameters())
-        with _one_thread():
+        with one_thread():
             opt = torch.optim.Adam(params, lr=2e-2)
             for _ in range(300):
                 opt.zero_grad()

@@ -33,7 +33,6 @@ Relative excess (P − P*)/P* of the six runs, rounded; "0" means < 1e-7:
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -42,19 +41,10 @@ import torch
 from scipy.optimize import brentq, minimize_scalar
 
 import deepdual as dd
+from _oracle_optim import adam_then_lbfgs
 from deepdual.data import load_digits_data, one_hot
 
 # ----------------------------------------------------------------------------- oracles
-
-
-@contextlib.contextmanager
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threading only adds overhead
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def train_many(X, Y, *, beta, depth, branches, hidden=4, seeds=range(6), init_scale=2.0,
@@ -82,32 +72,8 @@ def train_many(X, Y, *, beta, depth, branches, hidden=4, seeds=range(6), init_sc
         fit = 0.5 * ((out - Yt) ** 2).sum((1, 2))
         return fit + 0.5 * beta * sum((w * w).sum((1, 2, 3)) for w in W)
 
-    with _one_thread():
-        opt = torch.optim.Adam(W, lr=lr)
-        decay = (1e-2) ** (1.0 / max(adam_steps, 1))  # lr decays 100-fold over the Adam phase
-        for _ in range(adam_steps):
-            opt.zero_grad()
-            per_seed().sum().backward()
-            opt.step()
-            for group in opt.param_groups:
-                group["lr"] *= decay
-        prev = math.inf
-        for _ in range(lbfgs_restarts):  # a fresh history after each stall at a ReLU kink
-            opt = torch.optim.LBFGS(W, lr=1.0, max_iter=lbfgs_iter, history_size=50, tolerance_grad=1e-14,
-                                    tolerance_change=1e-13, line_search_fn="strong_wolfe")
-
-            def closure():
-                opt.zero_grad()
-                loss = per_seed().sum()
-                loss.backward()
-                return loss
-
-            opt.step(closure)
-            with torch.no_grad():
-                val = float(per_seed().sum())
-            if val >= prev - 1e-14 * abs(val):
-                break
-            prev = val
+    adam_then_lbfgs(W, per_seed, lr=lr, adam_steps=adam_steps, lbfgs_iter=lbfgs_iter,
+                    lbfgs_restarts=lbfgs_restarts)
     for i, net in enumerate(nets):
         net.set_weights([w[i].detach() for w in W])
     return nets, [my_objective(net, X, Y, beta) for net in nets]
