@@ -118,7 +118,7 @@ def run(quick: bool = False, repeats: int = 5, sizes=None) -> dict:
         X, Y, beta = problem(n, d, K)
         ours, res = timed(lambda: deepdual.nuclear_norm_regression(X, Y, beta, tol=TOL), repeats, budget_s=30.0)
         P_ours = primal(X, Y, res.W, beta)
-        rel_gap = res.gap / max(1.0, abs(res.value))
+        rel_gap = res.gap / max(1.0, abs(res.objective))
         solvers = {}
         for solver in ("CLARABEL", "SCS"):
             walls, solves, out = [], [], None

@@ -261,7 +261,7 @@ error("nuclear_norm_regression-X-str", lambda: _nuc(X=_strings(X0)), "X")
 error("nuclear_norm_regression-Y-rows", lambda: _nuc(Y=Y0[:5]), "Y")
 error("nuclear_norm_regression-beta-negative", lambda: _nuc(beta=-1.0), "beta")
 error("nuclear_norm_regression-beta-nan", lambda: _nuc(beta=float("nan")), "beta")
-works("nuclear_norm_regression-int-X", lambda: _nuc(X=XI), same_as(lambda: _nuc(X=XI.astype(float)), lambda r: r.value))
+works("nuclear_norm_regression-int-X", lambda: _nuc(X=XI), same_as(lambda: _nuc(X=XI.astype(float)), lambda r: r.objective))
 
 _amp = deepdual.optimal_amplitude
 works("optimal_amplitude-int-sigma", lambda: _amp(3, 0.5, 3), same_as(lambda: _amp(3.0, 0.5, 3), lambda r: r))
@@ -276,7 +276,7 @@ error("optimal_amplitude-depth-1", lambda: _amp(1.0, 0.5, 1), "depth")
 error("optimal_amplitude-depth-float", lambda: _amp(1.0, 0.5, 2.5), "depth")
 
 _rp = deepdual.ridge_path_solution
-works("ridge_path_solution-rank-deficient", lambda: _rp(_rank_deficient(X0), y0, 0.1, 3), lambda r: _finite(r.v, r.value))
+works("ridge_path_solution-rank-deficient", lambda: _rp(_rank_deficient(X0), y0, 0.1, 3), lambda r: _finite(r.v, r.objective))
 works("ridge_path_solution-huge-beta", lambda: _rp(X0, y0, 1e300, 3), lambda r: np.testing.assert_equal(r.v, 0.0))
 error("ridge_path_solution-X-nan", lambda: _rp(_nan(X0), y0, 0.1, 3), "X")
 error("ridge_path_solution-X-1d", lambda: _rp(X0[:, 0], y0, 0.1, 3), "X")

@@ -185,8 +185,8 @@ def test_nuclear_norm_regression_and_projection_match_cvxpy(seed):
     X, Y, beta = make_problem("general", 20 + seed, 3)
     res = dd.nuclear_norm_regression(X, Y, beta)
     W_cvx, P_cvx = cvxpy_nuclear(X, Y, beta)
-    assert res.value == pytest.approx(P_cvx, rel=1e-6)
-    assert res.lower_bound <= res.value + 1e-12
+    assert res.objective == pytest.approx(P_cvx, rel=1e-6)
+    assert res.lower_bound <= res.objective + 1e-12
     assert res.lower_bound <= P_cvx * (1 + 1e-7)  # a valid lower bound on the optimum
     np.testing.assert_allclose(res.W, W_cvx, rtol=0, atol=1e-4 * max(1.0, frob(W_cvx)))
     # projection P_{X,β}(Y) vs CVXPY, and Λ* = Y − XW*

@@ -228,11 +228,11 @@ def test_ridge_path_beats_brute_force_2d(L, seed):
         beta = frac * float(np.linalg.norm(X.T @ y))
         res = dd.ridge_path_solution(X, y, beta, L)
         # its value is the objective of its v
-        assert res.value == pytest.approx(ridge_obj(res.v, X, y, beta, L), rel=1e-12, abs=1e-14)
+        assert res.objective == pytest.approx(ridge_obj(res.v, X, y, beta, L), rel=1e-12, abs=1e-14)
         grid_min, refined = brute_ridge_2d(X, y, beta, L)
-        assert res.value <= grid_min + 1e-10
-        assert res.value <= refined + 1e-10
-        assert refined >= res.value - 1e-9 * max(1.0, res.value)  # brute force never strictly lower
+        assert res.objective <= grid_min + 1e-10
+        assert res.objective <= refined + 1e-10
+        assert refined >= res.objective - 1e-9 * max(1.0, res.objective)  # brute force never strictly lower
 
 
 @pytest.mark.parametrize("L", [2, 3, 4, 5])
@@ -242,8 +242,8 @@ def test_ridge_path_matches_lbfgs_from_several_starts(L, seed):
     beta = 0.25 * float(np.linalg.norm(X.T @ y))
     res = dd.ridge_path_solution(X, y, beta, L)
     vals = lbfgs_ridge(X, y, beta, L) + [0.5 * float(y @ y)]
-    assert min(vals) == pytest.approx(res.value, rel=1e-8)
-    assert all(v >= res.value * (1 - 1e-9) for v in vals)
+    assert min(vals) == pytest.approx(res.objective, rel=1e-8)
+    assert all(v >= res.objective * (1 - 1e-9) for v in vals)
 
 
 @pytest.mark.parametrize("L", [2, 3, 4])
@@ -267,8 +267,8 @@ def test_ridge_path_L2_matches_cvxpy_group_lasso():
     v = cp.Variable(4)
     prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(X @ v - y) + beta * cp.norm(v, 2)))
     prob.solve(solver=cp.CLARABEL)
-    assert res.value <= prob.value * (1 + 1e-9)  # the exact solver never loses to the IPM
-    assert res.value == pytest.approx(prob.value, rel=1e-6)
+    assert res.objective <= prob.value * (1 + 1e-9)  # the exact solver never loses to the IPM
+    assert res.objective == pytest.approx(prob.value, rel=1e-6)
     np.testing.assert_allclose(res.v, v.value, rtol=0, atol=1e-4 * max(1.0, np.linalg.norm(v.value)))
 
 
@@ -278,7 +278,7 @@ def test_ridge_path_zero_when_beta_large(L):
     beta = 50.0 * float(np.linalg.norm(X.T @ y)) + 10.0
     res = dd.ridge_path_solution(X, y, beta, L)
     np.testing.assert_array_equal(res.v, np.zeros(3))
-    assert res.value == pytest.approx(0.5 * float(y @ y), rel=1e-14)
+    assert res.objective == pytest.approx(0.5 * float(y @ y), rel=1e-14)
 
 
 def test_ridge_path_accepts_column_vector_target():

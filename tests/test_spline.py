@@ -72,11 +72,11 @@ def test_lasso_matches_cvxpy_and_certificate(seed, n, scale):
     beta = scale * float(np.std(y) * np.std(x))
     res = spline_lasso(x, y, beta)
     ref = cvxpy_lasso(x, y, beta)
-    assert res.value == pytest.approx(ref, rel=1e-7, abs=1e-12)
+    assert res.objective == pytest.approx(ref, rel=1e-7, abs=1e-12)
     # value and certificate are what they claim, recomputed with dense linear algebra
-    assert lasso_value(res, x, y, beta) == pytest.approx(res.value, rel=1e-10, abs=1e-14)
+    assert lasso_value(res, x, y, beta) == pytest.approx(res.objective, rel=1e-10, abs=1e-14)
     assert dual_value(res.dual, x, y, beta) == pytest.approx(res.lower_bound, rel=1e-10, abs=1e-14)
-    assert -1e-12 * max(1.0, res.value) <= res.gap <= 1e-8 * max(1.0, res.value)
+    assert -1e-12 * max(1.0, res.objective) <= res.gap <= 1e-8 * max(1.0, res.objective)
     assert res.lower_bound <= ref * (1 + 1e-9) + 1e-12
 
 
@@ -88,7 +88,7 @@ def test_network_reaches_lasso_value_with_kinks_at_data(seed, n, scale):
     sol = spline_closed_form(x.reshape(-1, 1), y, beta=beta)
     res = sol.details["lasso"]
     value = objective(sol.network, x.reshape(-1, 1), y, beta=beta)
-    assert value == pytest.approx(res.value, rel=1e-10, abs=1e-14)
+    assert value == pytest.approx(res.objective, rel=1e-10, abs=1e-14)
     assert sol.objective == pytest.approx(value, rel=1e-12, abs=1e-15)
     assert sol.theorem == "Theorem 4.2 / Corollary 4.1"
     assert sol.gap <= 1e-8 * max(1.0, sol.objective) and sol.lower_bound <= sol.objective + 1e-12
@@ -125,12 +125,12 @@ def test_large_beta_gives_the_constant_and_small_n():
     x, y = rng.standard_normal(10), rng.standard_normal(10)
     res = spline_lasso(x, y, 1e6)
     assert res.support == 0 and res.intercept == pytest.approx(y.mean(), abs=1e-12)
-    assert res.value == pytest.approx(0.5 * np.sum((y - y.mean()) ** 2), rel=1e-12)
+    assert res.objective == pytest.approx(0.5 * np.sum((y - y.mean()) ** 2), rel=1e-12)
     one = spline_lasso([1.0], [2.0], 0.3)
-    assert one.value == pytest.approx(0.0, abs=1e-15) and one.intercept == 2.0
+    assert one.objective == pytest.approx(0.0, abs=1e-15) and one.intercept == 2.0
     for beta in (1e-3, 0.4, 10.0):
         two = spline_lasso([0.0, 1.0, 1.0], [0.0, 1.0, 3.0], beta)
-        assert two.value == pytest.approx(cvxpy_lasso(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 3.0]), beta),
+        assert two.objective == pytest.approx(cvxpy_lasso(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 3.0]), beta),
                                           rel=1e-7, abs=1e-12)
 
 
@@ -140,8 +140,8 @@ def test_affine_and_single_left_neuron_data():
     for y in (2 * x + 1, np.maximum(0.3 - x, 0.0), -np.maximum(x - 0.2, 0) + 0.5 * x, np.abs(x)):
         for beta in (1e-4, 0.05, 0.5):
             res = spline_lasso(x, y, beta)
-            assert res.value == pytest.approx(cvxpy_lasso(x, y, beta), rel=1e-7, abs=1e-12)
-            assert res.gap <= 1e-10 * max(1.0, res.value)
+            assert res.objective == pytest.approx(cvxpy_lasso(x, y, beta), rel=1e-7, abs=1e-12)
+            assert res.gap <= 1e-10 * max(1.0, res.objective)
 
 
 # ------------------------------------------------------------------------ beta -> 0: the spline
@@ -165,8 +165,8 @@ def test_beta_to_zero_is_the_linear_spline_interpolant(beta):
         c = cp.Variable()
         ref = cp.Problem(cp.Minimize(cp.norm1(z)), [Phi @ z + c == y])
         ref.solve(solver=cp.CLARABEL)
-        assert res.value == pytest.approx(ref.value, rel=1e-7)
-        assert sol.objective == pytest.approx(2 * res.value, rel=1e-12)
+        assert res.objective == pytest.approx(ref.value, rel=1e-7)
+        assert sol.objective == pytest.approx(2 * res.objective, rel=1e-12)
         assert sol.objective == pytest.approx(penalty(sol.network), rel=1e-15)
         assert 0 <= sol.gap <= 1e-10 * sol.objective
         cert = certify_spline(sol.network, x, y, beta=0.0)
@@ -182,7 +182,7 @@ def test_random_networks_never_beat_the_lasso():
     y = rng.standard_normal(9)
     X = x.reshape(-1, 1)
     for beta in (1e-3, 0.05, 0.5):
-        best = spline_lasso(x, y, beta).value
+        best = spline_lasso(x, y, beta).objective
         for trial in range(40):
             m = int(rng.integers(1, 12))
             gaps = rng.integers(0, 8, m)
@@ -256,13 +256,13 @@ def test_gradient_training_never_beats_the_exact_optimum(seed):
     exact = spline_lasso(x, y, beta)
     net = _train(x, y, beta, m=30, seed=seed)
     value = objective(net, x.reshape(-1, 1), y, beta=beta)
-    assert value >= exact.value * (1 - 1e-9)
+    assert value >= exact.objective * (1 - 1e-9)
     cert = certify_spline(net, x, y, beta=beta)
     assert cert.objective == pytest.approx(value, rel=1e-12)
-    assert cert.lower_bound <= exact.value * (1 + 1e-12) + 1e-14
-    assert cert.gap >= value - exact.value - 1e-12 * max(1.0, value)
-    STALLS.append((value - exact.value) / exact.value)
-    print(f"seed {seed}: trained {value:.10g} exact {exact.value:.10g} excess {STALLS[-1]:.3e} "
+    assert cert.lower_bound <= exact.objective * (1 + 1e-12) + 1e-14
+    assert cert.gap >= value - exact.objective - 1e-12 * max(1.0, value)
+    STALLS.append((value - exact.objective) / exact.objective)
+    print(f"seed {seed}: trained {value:.10g} exact {exact.objective:.10g} excess {STALLS[-1]:.3e} "
           f"certified gap {cert.gap:.3e}")
 
 

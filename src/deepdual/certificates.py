@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
-import torch
 
 from . import _validation as V
-from .duality import feasible_dual, linear_dual_objective
-from .networks import LOSSES, objective, penalty
+from ._numerics import EPS, checked_lower_bound, rounding_slack
+from .duality import min_norm_map, min_norm_penalty, residual_lower_bound
+from .networks import LOSSES, forward_error_bound, forward_numpy, objective, penalty
 from .solution import Certificate, NoCertificateError
 
 __all__ = ["certify"]
@@ -17,9 +19,7 @@ INTERPOLATION_TOL = 1e-6
 
 
 def _outputs(network, X: np.ndarray) -> np.ndarray:
-    ref = next(network.parameters())
-    with torch.no_grad():
-        return network(torch.as_tensor(X, dtype=ref.dtype, device=ref.device)).detach().cpu().double().numpy()
+    return forward_numpy(network, X)
 
 
 def _kind(network) -> str:
@@ -90,15 +90,30 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
                                  f"got loss={loss!r}.")
     depth = network.depth
     if kind == "linear":
-        return _certify_linear(network, Xa, Ya, beta, depth)
-    if kind.startswith("relu"):
+        cert = _certify_linear(network, Xa, Ya, beta, depth)
+    elif kind.startswith("relu"):
         from .closed_form.relu import certify_relu
 
-        return certify_relu(network, Xa, Ya, beta, kind)
-    raise NoCertificateError(
-        f"No certificate for a {kind.replace('-', ' with ')} network: the paper's linear theorems "
-        "(Sections 2–3) have no biases or batch normalization."
-    )
+        cert = certify_relu(network, Xa, Ya, beta, kind)
+    else:
+        raise NoCertificateError(
+            f"No certificate for a {kind.replace('-', ' with ')} network: the paper's linear theorems "
+            "(Sections 2–3) have no biases or batch normalization."
+        )
+    return _self_checked(cert, network, Xa, Ya, beta)
+
+
+def _self_checked(cert: Certificate, network, X, Y, beta) -> Certificate:
+    """SPEC §7 self-check: a lower bound above the network's attained objective (beyond rounding) is a bug."""
+    if beta == 0.0:
+        slack = 64.0 * EPS * abs(cert.objective) * (network.depth + 1)
+    else:
+        R = Y - forward_numpy(network, X)
+        slack = rounding_slack(cert.objective, float(np.linalg.norm(R)), forward_error_bound(network, X))
+    lower = checked_lower_bound(cert.lower_bound, cert.objective, slack, what=f"certify ({cert.method})")
+    if lower == cert.lower_bound:
+        return cert
+    return replace(cert, lower_bound=lower, gap=cert.objective - lower)
 
 
 def interpolation_objective(network, X, Y) -> float:
@@ -115,17 +130,14 @@ def interpolation_objective(network, X, Y) -> float:
 
 def _certify_linear(network, X, Y, beta, depth) -> Certificate:
     if beta == 0.0:
-        from .closed_form.linear import min_norm_value
-
         value = interpolation_objective(network, X, Y)
-        lower = min_norm_value(np.linalg.pinv(X) @ Y, depth)
+        lower = min_norm_penalty(min_norm_map(X, Y), depth)
         return Certificate(objective=value, lower_bound=lower, gap=value - lower,
                            method="minimum-norm interpolation, W* = X⁺Y (Theorems 2.2, 2.4, 3.2, 3.5)",
                            exact=True)
     value = objective(network, X, Y, beta=beta)
     if depth == 2:
-        Lam = feasible_dual(Y - _outputs(network, X), X, beta)
-        lower = linear_dual_objective(Lam, Y)
+        lower, Lam = residual_lower_bound(Y - _outputs(network, X), X, Y, beta)
         return Certificate(objective=value, lower_bound=lower, gap=value - lower,
                            method="dual feasible scaled residual (Theorem 2.4)", exact=False, dual=Lam)
     lower, method = _exact_lower_bound(X, Y, beta, depth, "linear")

@@ -25,19 +25,36 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _validation as V
+from ._numerics import EPS, dual_objective, significant
 
 __all__ = [
     "linear_dual_objective",
+    "feasible_scale",
+    "residual_lower_bound",
     "feasible_dual",
     "nuclear_norm_regression",
+    "min_norm_map",
+    "min_norm_penalty",
     "NuclearResult",
     "project",
 ]
 
 
 def linear_dual_objective(Lam: np.ndarray, Y: np.ndarray) -> float:
-    """Dual objective ``−½‖Λ − Y‖² + ½‖Y‖²`` of the two-layer linear problem (eq. 10 and 12)."""
-    return float(-0.5 * np.sum((Lam - Y) ** 2) + 0.5 * np.sum(Y**2))
+    """Dual objective ``−½‖Λ − Y‖² + ½‖Y‖² = ⟨Λ, Y⟩ − ½‖Λ‖²`` of the two-layer linear problem (eq. 10, 12).
+
+    Evaluated as ``⟨Λ, Y⟩ − ½‖Λ‖²`` with an exactly summed inner product, minus its rounding allowance
+    (SPEC §7), so it never exceeds the exact dual value of the given ``Λ``.
+    """
+    return dual_objective(np.asarray(Lam, np.float64), np.asarray(Y, np.float64), 1.0)
+
+
+def feasible_scale(R: np.ndarray, X: np.ndarray, beta: float) -> float:
+    """``θ = min(1, β / σ_max(XᵀR))`` with ``σ_max`` rounded up, so that ``θR`` is dual feasible."""
+    if not R.size:
+        return 1.0
+    smax = float(np.linalg.norm(X.T @ R, ord=2)) * (1.0 + 64.0 * EPS * max(X.shape))
+    return 1.0 if smax <= beta else beta / smax
 
 
 def feasible_dual(R: np.ndarray, X: np.ndarray, beta: float) -> np.ndarray:
@@ -55,10 +72,41 @@ def feasible_dual(R: np.ndarray, X: np.ndarray, beta: float) -> np.ndarray:
     ndarray
         ``Λ = R · min(1, β / σ_max(XᵀR))``.
     """
-    smax = float(np.linalg.norm(X.T @ R, ord=2)) if R.size else 0.0
-    if smax <= beta:
-        return R.copy()
-    return R * (beta / smax)
+    return R * feasible_scale(R, X, beta)
+
+
+def residual_lower_bound(R: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float) -> tuple[float, np.ndarray]:
+    """Weak-duality lower bound ``D(θR)`` from any residual ``R = Y − f(X)`` (two-layer linear, Thm 2.4).
+
+    Written through the residual, ``D(θR) = θ⟨R, Y⟩ − ½θ²‖R‖²`` (SPEC §7), with rounding subtracted.
+    Returns the bound and the dual point ``Λ = θR``.
+    """
+    theta = feasible_scale(R, X, beta)
+    return dual_objective(R, Y, theta), theta * R
+
+
+def min_norm_map(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``X⁺Y`` with the shared rank rule (singular values of ``X`` at most ``max(n, d)·eps·σ₁`` are zero)."""
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = significant(s, X.shape)
+    return Vt[keep].T @ ((U[:, keep].T @ Y) / s[keep, None])
+
+
+def min_norm_singular_values(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD of ``W`` with the singular values below the shared rank cutoff set to zero."""
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    return U, np.where(significant(s, W.shape), s, 0.0), Vt
+
+
+def min_norm_penalty(W: np.ndarray, depth: int) -> float:
+    """``Σ_j Σ_l ‖W_{l,j}‖²`` of the balanced depth-``L`` network realizing ``W``: ``L Σ σ_i(W)^{2/L}``.
+
+    Singular values below the shared rank cutoff count as zero (SPEC §7: one rank rule), in the
+    closed form and in the certificate alike; otherwise round-off singular values ``~1e-17`` raised to
+    the power ``2/L`` would add up to a visible penalty for deep networks.
+    """
+    s = min_norm_singular_values(W)[1]
+    return float(depth * np.sum(s[s > 0] ** (2.0 / depth)))
 
 
 @dataclass(frozen=True)
@@ -68,23 +116,23 @@ class NuclearResult:
     Attributes
     ----------
     W : ndarray of shape (n_features, n_outputs)
-    value : float
+    objective : float
         Primal objective ``½‖XW − Y‖² + β‖W‖_*``.
     lower_bound : float
-        Dual objective of the feasible ``dual``.
+        Dual objective of the feasible ``dual`` (a valid lower bound on the optimum).
     dual : ndarray of shape (n_samples, n_outputs)
     iterations : int
     """
 
     W: np.ndarray
-    value: float
+    objective: float
     lower_bound: float
     dual: np.ndarray
     iterations: int
 
     @property
     def gap(self) -> float:
-        return self.value - self.lower_bound
+        return self.objective - self.lower_bound
 
 
 def _svt(Z: np.ndarray, tau: float) -> tuple[np.ndarray, float]:
@@ -93,15 +141,31 @@ def _svt(Z: np.ndarray, tau: float) -> tuple[np.ndarray, float]:
     return (U * s) @ Vt, float(s.sum())
 
 
+def _normalized_gap(Z, B, S, perp2, beta):
+    """Primal value, dual value and their rounding floor in normalized SVD coordinates (no cancellation)."""
+    Rs = B - S * Z  # residual in range(X), U coordinates
+    rr = float(np.sum(Rs**2)) + perp2
+    nuc = float(np.linalg.svd(Z, compute_uv=False).sum()) if Z.size else 0.0
+    value = 0.5 * rr + beta * nuc
+    smax = float(np.linalg.norm(S * Rs, ord=2)) if Rs.size else 0.0
+    theta = 1.0 if smax <= beta else beta / smax
+    # D(θR) = θ⟨R, Y⟩ − ½θ²‖R‖², with ⟨R, Y⟩ = ‖R‖² + ⟨SᵀR_s, Z⟩
+    ry = rr + float(np.sum((S * Rs) * Z))
+    lower = theta * ry - 0.5 * theta * theta * rr
+    floor = 64.0 * EPS * (float(np.sqrt(rr)) * float(np.linalg.norm(B)) + abs(value))
+    return value, lower, floor
+
+
 def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: float = 1e-10,
                             max_iter: int = 200_000, stall_iter: int = 3_000) -> NuclearResult:
     """Certified solver of ``min_W ½‖XW − Y‖² + β‖W‖_*`` (two-layer linear network, Theorem 2.4).
 
-    Works in the coordinates of the thin SVD ``X = U S Vᵀ`` (``W = V Z``; components of ``W`` outside
-    the row space of ``X`` only add penalty), where the smooth part has a diagonal Hessian ``S²``.
-    Accelerated proximal gradient (FISTA with gradient-based adaptive restart; the prox is singular
-    value thresholding) runs until the duality gap with the scaled-residual dual point is at most
-    ``tol · max(1, P)``.
+    Works in normalized units (``σ₁(X) = 1``, ``‖Y‖ = 1``, ``β ↦ β/(σ₁‖Y‖)``; SPEC §7) and in the
+    coordinates of the thin SVD ``X = U S Vᵀ`` (``W = V Z``; components of ``W`` outside the row space of
+    ``X`` only add penalty), where the smooth part has a diagonal Hessian ``S²``. Accelerated proximal
+    gradient (FISTA with gradient-based adaptive restart; the prox is singular value thresholding) runs
+    until the duality gap with the scaled-residual dual point, written through the residual, is at
+    most ``tol · P``.
 
     Parameters
     ----------
@@ -113,9 +177,10 @@ def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: f
         Relative duality-gap tolerance.
     max_iter : int
     stall_iter : int, default 3000
-        Stop early when the gap has not shrunk by 1% for this many iterations (ill-conditioned ``X``:
-        the linear rate of FISTA degrades with ``σ_max(X)/σ_min(X)``); a ``RuntimeWarning`` then
-        reports the certified gap reached, which the result always carries.
+        Stop early when the gap has not shrunk by 1% for this many iterations; a ``RuntimeWarning``
+        then says why (an ill-conditioned ``X`` slows FISTA's linear rate; a ``β`` so small relative to
+        ``σ₁(X)‖Y‖`` that the gap is at the float64 round-off floor cannot be certified more tightly).
+        The result always carries the certified gap reached.
 
     Returns
     -------
@@ -129,55 +194,64 @@ def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: f
     Y = V.check_targets(Y, X.shape[0])
     beta = V.check_beta(beta)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = s > (s[0] * max(X.shape) * np.finfo(float).eps if s.size else 0)
+    keep = significant(s, X.shape)
     U, s, Vt = U[:, keep], s[keep], Vt[keep]
-    B = U.T @ Y
-    yy = float(np.sum(Y**2))
-    perp = max(yy - float(np.sum(B**2)), 0.0)  # ‖Y‖² outside range(X)
-    Sc = s[:, None]
-    step = 1.0 / (s[0] ** 2) if s.size else 1.0
+    ny = float(np.linalg.norm(Y))
+    if s.size == 0 or ny == 0.0:
+        W = np.zeros((X.shape[1], Y.shape[1]))
+        lower, Lam = residual_lower_bound(Y.copy(), X, Y, beta)
+        return NuclearResult(W=W, objective=0.5 * ny * ny, lower_bound=min(lower, 0.5 * ny * ny), dual=Lam,
+                             iterations=0)
+    s1 = float(s[0])
+    Yn = Y / ny
+    B = U.T @ Yn
+    perp = Yn - U @ B
+    perp2 = float(np.sum(perp**2))  # ‖Y‖² outside range(X), as a vector norm
+    Sc = (s / s1)[:, None]
+    bn = beta / (s1 * ny)
+    step = 1.0
     Z = np.zeros_like(B)
     T = Z
     t = 1.0
-    value = lower = 0.5 * yy
     best_gap, best_at = np.inf, 0
+    gap = floor = np.inf
+    value = 0.5
     it = 0
     for it in range(1, max_iter + 1):
         grad = Sc * (Sc * T - B)
-        Znew, _ = _svt(T - step * grad, step * beta)
-        # adaptive restart (gradient scheme)
-        if np.sum((T - Znew) * (Znew - Z)) > 0:
+        Znew, _ = _svt(T - step * grad, step * bn)
+        if np.sum((T - Znew) * (Znew - Z)) > 0:  # adaptive restart (gradient scheme)
             t = 1.0
             T = Z
             grad = Sc * (Sc * T - B)
-            Znew, _ = _svt(T - step * grad, step * beta)
+            Znew, _ = _svt(T - step * grad, step * bn)
         t_next = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         T = Znew + ((t - 1.0) / t_next) * (Znew - Z)
         Z, t = Znew, t_next
         if it % 10 == 0 or it == 1:
-            Rs = B - Sc * Z  # residual in range(X), U coordinates
-            value = 0.5 * (float(np.sum(Rs**2)) + perp) + beta * float(np.linalg.svd(Z, compute_uv=False).sum())
-            smax = float(np.linalg.norm(Sc * Rs, ord=2)) if Rs.size else 0.0
-            theta = 1.0 if smax <= beta else beta / smax
-            # ‖θR − Y‖² split into range(X) and its complement
-            lower = -0.5 * (float(np.sum((theta * Rs - B) ** 2)) + (theta - 1.0) ** 2 * perp) + 0.5 * yy
+            value, lower, floor = _normalized_gap(Z, B, Sc, perp2, bn)
             gap = value - lower
-            if gap <= tol * max(1.0, abs(value)):
+            if gap <= max(tol * value, floor):
                 break
             if gap < 0.99 * best_gap:
                 best_gap, best_at = gap, it
             elif it - best_at >= stall_iter:  # no 1% progress for stall_iter iterations
                 break
-    W = Vt.T @ Z
+    W = (ny / s1) * (Vt.T @ Z)
     R = Y - X @ W
-    Lam = feasible_dual(R, X, beta)
-    value = 0.5 * float(np.sum(R**2)) + beta * float(np.linalg.svd(W, compute_uv=False).sum())
-    lower = linear_dual_objective(Lam, Y)
-    if value - lower > tol * max(1.0, abs(value)):
+    objective = 0.5 * float(np.sum(R**2)) + beta * float(np.linalg.svd(W, compute_uv=False).sum())
+    lower, Lam = residual_lower_bound(R, X, Y, beta)
+    rel = (objective - lower) / max(abs(objective), np.finfo(float).tiny)
+    if objective - lower > tol * abs(objective):
+        if gap <= 1e3 * floor:
+            why = (f"`beta` = {beta:.3g} is below the float64 round-off level of this problem "
+                   f"(β/(σ_max(X)·‖Y‖) = {bn:.2g}): the gap is at the round-off floor")
+        else:
+            why = (f"ill-conditioned X (σ_max/σ_min = {s1 / float(s[-1]):.3g} slows the solver's linear rate)")
         warnings.warn(f"nuclear_norm_regression stopped after {it} iterations with relative duality gap "
-                      f"{(value - lower) / max(1.0, abs(value)):.2g} > tol = {tol:g} (ill-conditioned X); the "
-                      "returned lower bound is still valid.", RuntimeWarning, stacklevel=2)
-    return NuclearResult(W=W, value=value, lower_bound=lower, dual=Lam, iterations=it)
+                      f"{rel:.2g} > tol = {tol:g}: {why}; the returned lower bound is still valid.",
+                      RuntimeWarning, stacklevel=2)
+    return NuclearResult(W=W, objective=objective, lower_bound=min(lower, objective), dual=Lam, iterations=it)
 
 
 def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
@@ -200,16 +274,16 @@ def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
     ----------
     Ergen & Pilanci (2021), Theorem 2.3, Section 2.2.1 (the operator ``P_{X,β}``).
     """
-    from .scalar import ridge_path_solution
+    from .scalar import _ridge_path
 
     Xa = V.check_array(X, "X")
     vector = np.ndim(Y) == 1
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta)
     if beta == 0:
-        W = np.linalg.pinv(Xa) @ Ya
+        W = min_norm_map(Xa, Ya)
     elif Ya.shape[1] == 1:
-        W = ridge_path_solution(Xa, Ya[:, 0], beta, 2).v[:, None]
+        W = _ridge_path(Xa, Ya[:, 0], beta, 2).v[:, None]
     else:
         W = nuclear_norm_regression(Xa, Ya, beta, tol=tol).W
     P = Ya - Xa @ W

@@ -15,6 +15,7 @@ matmul. A parallel network is a standard MLP whose weight matrices are block-dia
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from . import _validation as V
+from ._numerics import EPS
 
 __all__ = ["ParallelNet", "MLP", "PaperBatchNorm", "objective", "penalty", "LOSSES", "ACTIVATIONS"]
 
@@ -99,10 +101,13 @@ def _check_regularize(regularize: str, batchnorm: bool) -> str:
 class _PenaltyMixin:
     """Shared helpers: options common to both networks, the regularized parameters and their norm."""
 
-    def _set_options(self, activation, bias, batchnorm, regularize, device):
+    def _set_options(self, activation, bias, batchnorm, regularize, device, penalize_bias=False):
         """Validate and store the shared options; returns the validated device."""
         self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
         self.bias = bool(bias)
+        self.penalize_bias = bool(penalize_bias)
+        if self.penalize_bias and not self.bias:
+            raise ValueError("`penalize_bias`=True needs bias=True (there are no biases to penalize).")
         self.batchnorm = bool(batchnorm)
         self.regularize = _check_regularize(regularize, self.batchnorm)
         return V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
@@ -111,12 +116,15 @@ class _PenaltyMixin:
         """Weights the penalty covers: every layer (or only the output layer when
         ``regularize='last'``) plus the batch-norm ``γ, α``."""
         params = list(self.weights) if self.regularize == "all" else [self.weights[-1]]
+        if self.penalize_bias and self.regularize == "all":  # hidden-layer biases (SPEC §6 bias column)
+            params += list(self.biases) if hasattr(self, "out_bias") else list(self.biases)[:-1]
         if self.bn is not None:
             params += [self.bn.gamma, self.bn.alpha]
         return params
 
     def penalty(self) -> torch.Tensor:
-        """Sum of squared Frobenius norms of every regularized parameter (biases excluded)."""
+        """Sum of squared Frobenius norms of every regularized parameter (biases excluded unless
+        ``penalize_bias``)."""
         return sum((p**2).sum() for p in self.regularized_parameters())
 
 
@@ -140,6 +148,9 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         Activation ``g``.
     bias : bool, default False
         Unregularized biases in every hidden layer and in the output (Theorem 4.2, Prop. 4.1).
+    penalize_bias : bool, default False
+        Include the hidden-layer biases in the penalty (the output bias stays unregularized): the
+        two-layer ReLU convex program with a column of ones (SPEC §6) regularizes them with ``u``.
     batchnorm : bool, default False
         The paper's batch normalization (:class:`PaperBatchNorm`) before the last activation of every
         branch (Theorem 4.4); its ``γ, α`` are regularized.
@@ -160,14 +171,14 @@ class ParallelNet(_PenaltyMixin, nn.Module):
     def __init__(self, in_features: int, out_features: int = 1, *, depth: int = 2, branches: int = 1,
                  hidden=1, activation: str = "linear", bias: bool = False, batchnorm: bool = False,
                  regularize: str = "all", dtype=torch.float64, device=None, seed: int | None = None,
-                 init_scale: float = 1.0):
+                 init_scale: float = 1.0, penalize_bias: bool = False):
         super().__init__()
         self.in_features = V.check_positive_int(in_features, "in_features")
         self.out_features = V.check_positive_int(out_features, "out_features")
         self.depth = V.check_depth(depth)
         self.branches = V.check_positive_int(branches, "branches")
         self.hidden = V.check_widths(hidden, "hidden", self.depth - 2) if self.depth > 2 else []
-        device = self._set_options(activation, bias, batchnorm, regularize, device)
+        device = self._set_options(activation, bias, batchnorm, regularize, device, penalize_bias)
         gen = _generator(seed)
         m = self.branches
         sizes = [self.in_features, *self.hidden, 1]
@@ -229,7 +240,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         return {"class": "ParallelNet", "in_features": self.in_features, "out_features": self.out_features,
                 "depth": self.depth, "branches": self.branches, "hidden": list(self.hidden),
                 "activation": self.activation, "bias": self.bias, "batchnorm": self.batchnorm,
-                "regularize": self.regularize}
+                "regularize": self.regularize, "penalize_bias": self.penalize_bias}
 
     # ------------------------------------------------------------------ forward
     def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
@@ -262,7 +273,7 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         m = self.branches
         widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
         mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
-                  regularize=self.regularize, seed=0, dtype=self.weights[0].dtype, device=self.weights[0].device)
+                  regularize=self.regularize, penalize_bias=self.penalize_bias, seed=0, dtype=self.weights[0].dtype, device=self.weights[0].device)
         mats = [torch.cat(list(self.weights[0]), dim=1)]
         mats += [torch.block_diag(*list(W)) for W in self.weights[1:-1]]
         mats.append(self.weights[-1].reshape(m, self.out_features))
@@ -292,6 +303,8 @@ class MLP(_PenaltyMixin, nn.Module):
     activation : {"linear", "relu"}
     bias : bool, default False
         Unregularized biases in every layer.
+    penalize_bias : bool, default False
+        Include the hidden-layer biases in the penalty (the output bias stays unregularized).
     batchnorm : bool, default False
         :class:`PaperBatchNorm` before the last activation (the placement of Theorem 4.4).
     regularize : {"all", "last"}, default "all"
@@ -301,7 +314,7 @@ class MLP(_PenaltyMixin, nn.Module):
 
     def __init__(self, widths: Sequence[int], *, activation: str = "relu", bias: bool = False,
                  batchnorm: bool = False, regularize: str = "all", dtype=torch.float64, device=None,
-                 seed: int | None = None, init_scale: float = 1.0):
+                 seed: int | None = None, init_scale: float = 1.0, penalize_bias: bool = False):
         super().__init__()
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
             raise TypeError(f"`widths` must be a list of ints [d, m_1, ..., K], got {type(widths).__name__}.")
@@ -310,7 +323,7 @@ class MLP(_PenaltyMixin, nn.Module):
                              "([d, hidden, K]).")
         self.widths = [V.check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths)]
         self.depth = len(self.widths) - 1
-        device = self._set_options(activation, bias, batchnorm, regularize, device)
+        device = self._set_options(activation, bias, batchnorm, regularize, device, penalize_bias)
         gen = _generator(seed)
         self.weights = nn.ParameterList([
             nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
@@ -336,7 +349,8 @@ class MLP(_PenaltyMixin, nn.Module):
 
     def config(self) -> dict:
         return {"class": "MLP", "widths": list(self.widths), "activation": self.activation,
-                "bias": self.bias, "batchnorm": self.batchnorm, "regularize": self.regularize}
+                "bias": self.bias, "batchnorm": self.batchnorm, "regularize": self.regularize,
+                "penalize_bias": self.penalize_bias}
 
     def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
         """Activations ``A_1, ..., A_{L-1}``, each of shape ``(n, m_l)``."""
@@ -394,18 +408,64 @@ def data_loss(out: torch.Tensor, Y: torch.Tensor, loss: str = "squared") -> torc
     return -(Y * torch.log_softmax(out, dim=1)).sum()
 
 
-def penalty(network: nn.Module) -> float:
-    """Σ‖W‖²_F over every regularized parameter of ``network`` (float64)."""
+def as_float64(network: nn.Module) -> nn.Module:
+    """``network`` itself when all its tensors are float64, else a float64 copy (same device)."""
+    tensors = list(network.parameters()) + list(network.buffers())
+    if all(t.dtype == torch.float64 for t in tensors if t.is_floating_point()):
+        return network
+    return copy.deepcopy(network).to(torch.float64)
+
+
+def forward_numpy(network: nn.Module, X: np.ndarray) -> np.ndarray:
+    """The network's output on validated ``X`` as a float64 NumPy array, evaluated in float64."""
+    net = as_float64(network)
+    ref = next(net.parameters())
     with torch.no_grad():
-        return float(network.penalty().double())
+        out = net(torch.as_tensor(np.asarray(X, np.float64), dtype=torch.float64, device=ref.device))
+    return out.detach().cpu().numpy()
+
+
+def forward_error_bound(network: nn.Module, X: np.ndarray) -> float:
+    """A bound on ``‖fl(f(X)) − f(X)‖_F`` for a float64 forward pass (used by the self-checks, SPEC §7).
+
+    Each matmul of inner dimension ``k`` errs by at most ``γ_k = k·eps/(1 − k·eps)`` times the product of
+    absolute values, and ReLU and identity are 1-Lipschitz, so the error of the output is at most
+    ``γ · (|X||W₁|⋯|W_L|)`` with ``γ`` the sum of the inner dimensions (plus the bias additions). Networks
+    with batch normalization get a relative allowance of ``1e-10·‖f‖`` (their normalization is not
+    covered by this argument).
+    """
+    net = as_float64(network)
+    Xa = np.abs(np.asarray(X, np.float64))
+    if getattr(net, "bn", None) is not None:
+        return 1e-10 * float(np.linalg.norm(forward_numpy(net, X))) + 1e-300
+    absnet = copy.deepcopy(net)
+    inner = 0
+    with torch.no_grad():
+        for p in absnet.parameters():
+            p.abs_()
+        for w in absnet.weights:
+            inner += int(w.shape[-2]) + 2
+    inner += int(getattr(absnet, "branches", 1))
+    bound = np.abs(forward_numpy(absnet, Xa))
+    gamma = inner * EPS / (1.0 - inner * EPS)
+    return float(gamma * np.linalg.norm(bound)) * 1.01
+
+
+def penalty(network: nn.Module) -> float:
+    """Σ‖W‖²_F over every regularized parameter of ``network``, evaluated in float64."""
+    with torch.no_grad():
+        return float(as_float64(network).penalty())
 
 
 def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -> float:
-    """The regularized training objective P(θ) of paper eq. (2), in float64.
+    """The regularized training objective P(θ) of paper eq. (2), evaluated in float64.
 
     .. math::
 
         P(\\theta) = \\tfrac12\\|f_\\theta(X) - Y\\|_F^2 + \\tfrac{\\beta}{2}\\sum_{j}\\sum_{l}\\|W_{l,j}\\|_F^2
+
+    Float32 (or other precision) networks are evaluated through a float64 copy, so the value is the
+    objective of the stored weights, not of a float32 forward pass.
 
     Parameters
     ----------
@@ -429,13 +489,21 @@ def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -
     V.check_choice(loss, "loss", LOSSES)
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
-    ref = V.check_network(network)
+    V.check_network(network)
     if Xa.shape[1] != network.in_features:
         raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
     if Ya.shape[1] != network.out_features:
         raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    return objective_value(network, Xa, Ya, beta=beta, loss=loss)
+
+
+def objective_value(network: nn.Module, X: np.ndarray, Y: np.ndarray, *, beta: float,
+                    loss: str = "squared") -> float:
+    """:func:`objective` on validated float64 arrays (no checks), in float64."""
+    net = as_float64(network)
+    ref = next(net.parameters())
     with torch.no_grad():
-        Xt, Yt = _as_tensor(Xa, ref), _as_tensor(Ya, ref)
-        out = network(Xt)
-        value = data_loss(out, Yt, loss).double() + 0.5 * beta * network.penalty().double()
+        Xt = torch.as_tensor(X, dtype=torch.float64, device=ref.device)
+        Yt = torch.as_tensor(Y, dtype=torch.float64, device=ref.device)
+        value = data_loss(net(Xt), Yt, loss) + 0.5 * beta * net.penalty()
     return float(value)

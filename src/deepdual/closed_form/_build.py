@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from ..networks import ParallelNet, objective, penalty
+from .._numerics import EPS, checked_lower_bound, rounding_slack
+from ..networks import ParallelNet, forward_error_bound, forward_numpy, objective_value, penalty
 from ..solution import Solution, layer_ranks_of
 
 
@@ -60,18 +60,30 @@ def balanced_network(directions: np.ndarray, amplitudes: np.ndarray, outputs: np
 def finish(network, X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int, activation: str,
            theorem: str, optimum: float, lower_bound: float | None, whitener=None,
            details: dict | None = None) -> Solution:
-    """Evaluate the network's objective and package a :class:`~deepdual.Solution`."""
+    """Evaluate the network's objective in float64, self-check the bound, package a :class:`~deepdual.Solution`.
+
+    The lower bound (the theorem's optimum or a dual bound) must not exceed the attained objective
+    beyond float rounding (:func:`deepdual._numerics.checked_lower_bound`, SPEC §7).
+    """
     network.train()
+    out = forward_numpy(network, X)
+    R = Y - out
+    details = dict(details or {})
     if beta == 0.0:
         value = penalty(network)
-        with torch.no_grad():
-            out = network(torch.as_tensor(X, dtype=torch.float64)).numpy()
-        residual = float(np.max(np.abs(out - Y))) if Y.size else 0.0
-        details = {**(details or {}), "max_residual": residual}
+        details["max_residual"] = float(np.max(np.abs(R))) if Y.size else 0.0
+        slack = 64.0 * EPS * abs(value) * (depth + 1)
     else:
-        value = objective(network, X, Y, beta=beta)
-    gap = None if lower_bound is None else float(value - lower_bound)
-    return Solution(network=network, objective=float(value), optimum=float(optimum),
-                    lower_bound=None if lower_bound is None else float(lower_bound), gap=gap,
+        value = objective_value(network, X, Y, beta=beta)
+        slack = rounding_slack(value, float(np.linalg.norm(R)), forward_error_bound(network, X))
+    if not np.isfinite(value):
+        raise ValueError(f"The objective of the optimal network overflows float64 (P = {value}); rescale `X` "
+                         "and `Y` (e.g. divide by their largest entries) — the optimum scales as P*(cY; β) = "
+                         "c² P*(Y; β c^(2/L−2)).")
+    lower = None
+    if lower_bound is not None:
+        lower = checked_lower_bound(float(lower_bound), float(value), slack, what=theorem)
+    gap = None if lower is None else float(value - lower)
+    return Solution(network=network, objective=float(value), optimum=float(optimum), lower_bound=lower, gap=gap,
                     theorem=theorem, ranks=layer_ranks_of(network), beta=float(beta), depth=int(depth),
-                    activation=activation, whitener=whitener, details=dict(details or {}))
+                    activation=activation, whitener=whitener, details=details)

@@ -92,7 +92,7 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
     all_layers = net.regularize == "all"
     norms_y = np.linalg.norm(Ya, axis=0)
     amps = np.maximum(norms_y - beta, 0.0)
-    optimum = float(np.sum(0.5 * (norms_y - amps) ** 2 + beta * amps))
+    optimum = float(np.sum(0.5 * np.minimum(norms_y, beta) ** 2 + beta * amps))  # σ − (σ − β)₊ = min(σ, β)
     if all_layers and net.depth > 2:
         pre = sum(float(np.sum(w**2)) for w in weights[:-2])
         if pre > 0:

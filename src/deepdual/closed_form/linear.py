@@ -16,25 +16,18 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import IDENTITY_TOL, orthonormal_side
-from ..duality import feasible_dual, linear_dual_objective, nuclear_norm_regression
-from ..scalar import branch_penalty, optimal_amplitude, ridge_path_solution
+from ..duality import (min_norm_map, min_norm_penalty, min_norm_singular_values, nuclear_norm_regression,
+                       residual_lower_bound)
+from ..scalar import _ridge_path, amplitudes_and_deficits, branch_penalty
 from ..solution import Solution
 from ._build import balanced_network, finish
 
 __all__ = ["linear_closed_form", "min_norm_value"]
 
 
-def _svd_pieces(W: np.ndarray):
-    U, s, Vt = np.linalg.svd(W, full_matrices=False)
-    tol = s[0] * max(W.shape) * np.finfo(float).eps * 10 if s.size and s[0] > 0 else 0.0
-    s = np.where(s > tol, s, 0.0)
-    return U, s, Vt
-
-
 def min_norm_value(W: np.ndarray, depth: int) -> float:
-    """``Σ_j Σ_l ‖W_{l,j}‖²`` of the balanced network realizing ``W``: ``L Σ σ_i(W)^{2/L}``."""
-    s = np.linalg.svd(W, compute_uv=False)
-    return float(depth * np.sum(s ** (2.0 / depth)))
+    """``Σ_j Σ_l ‖W_{l,j}‖²`` of the balanced network realizing ``W``: ``L Σ σ_i(W)^{2/L}`` (shared rank rule)."""
+    return min_norm_penalty(W, depth)
 
 
 def _theorem(depth: int, K: int, beta: float, special: str = "") -> str:
@@ -69,48 +62,47 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
     details: dict = {}
     lower = None
     if beta == 0.0:
-        W = np.linalg.pinv(X) @ Y
-        resid = float(np.max(np.abs(X @ W - Y)))
+        W = min_norm_map(X, Y)
+        R = Y - X @ W
+        resid = float(np.max(np.abs(R))) if R.size else 0.0
         scale = max(1.0, float(np.max(np.abs(Y))))
         if resid > 1e-8 * scale:
             raise ValueError(
                 f"`beta` == 0 asks for exact interpolation f(X) = Y, but `Y` is not in the range of `X` "
                 f"(least-squares residual {resid:.3g}); pass beta > 0 for the regularized problem."
             )
-        U, s, Vt = _svd_pieces(W)
-        optimum = float(L * np.sum(s ** (2.0 / L)))
+        U, s, Vt = min_norm_singular_values(W)
+        optimum = min_norm_penalty(W, L)
         # Dual certificate of the min-norm problem: Λ = (X⁺)ᵀ U Vᵀ has σ_max(XᵀΛ) = 1, tr(ΛᵀY) = ‖W*‖_*.
         lower = optimum
         theorem = _theorem(L, K, 0.0)
         details["singular_values"] = s.tolist()
     elif K == 1:
-        res = ridge_path_solution(X, Y[:, 0], beta, L)
+        res = _ridge_path(X, Y[:, 0], beta, L)
         W = res.v[:, None]
-        U, s, Vt = _svd_pieces(W)
-        optimum = res.value
+        U, s, Vt = min_norm_singular_values(W)
+        optimum = res.objective
         details.update(mu=res.mu, stationary_points=res.candidates)
-        if L == 2:
-            lower = linear_dual_objective(feasible_dual(Y - X @ W, X, beta), Y)
-        else:
-            lower = optimum
+        lower = residual_lower_bound(Y - X @ W, X, Y, beta)[0] if L == 2 else optimum
         theorem = _theorem(L, K, beta)
     else:
         side = orthonormal_side(X)
         if side is not None:
             Uc, sig, Vt = np.linalg.svd(X.T @ Y, full_matrices=False)
-            amps = np.asarray(optimal_amplitude(sig, beta, L), dtype=float).reshape(-1)
+            amps, deficits = amplitudes_and_deficits(sig, beta, L)
             W = (Uc * amps) @ Vt
             U, s = Uc, amps
-            const = 0.5 * float(np.sum(Y**2) - np.sum(sig**2))
-            optimum = const + float(np.sum(0.5 * (sig - amps) ** 2 + branch_penalty(amps, beta, L)))
+            # ‖Y − XW‖² = ‖(I − XXᵀ)Y‖² + Σ(σ_i − s_i)²: the first term is 0 for orthonormal rows
+            perp = 0.0 if side == "rows" else float(np.sum((Y - X @ (X.T @ Y)) ** 2))
+            optimum = 0.5 * perp + float(np.sum(0.5 * deficits**2 + branch_penalty(amps, beta, L)))
             details.update(orthonormal=side, target_singular_values=sig.tolist(), amplitudes=amps.tolist())
-            lower = linear_dual_objective(feasible_dual(Y - X @ W, X, beta), Y) if L == 2 else optimum
+            lower = residual_lower_bound(Y - X @ W, X, Y, beta)[0] if L == 2 else optimum
             theorem = _theorem(L, K, beta, special=side)
         elif L == 2:
             res = nuclear_norm_regression(X, Y, beta, tol=tol)
-            U, s, Vt = _svd_pieces(res.W)
+            U, s, Vt = min_norm_singular_values(res.W)
             W = (U * s) @ Vt
-            optimum = res.value
+            optimum = res.objective
             lower = res.lower_bound
             details.update(iterations=res.iterations)
             theorem = _theorem(L, K, beta)

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import _validation as V
 from ..networks import objective
-from ..scalar import branch_penalty, optimal_amplitude
+from .._numerics import EPS, dual_objective
+from ..scalar import amplitudes_and_deficits, branch_penalty
 from ..solution import Certificate, NoCertificateError, Solution
 from ._build import balanced_network, finish
 
@@ -61,8 +62,14 @@ def rank_one_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
     sigma = float(np.linalg.norm(a0))
     proj = Y.T @ c
     rho = float(np.linalg.norm(proj))
-    u = optimal_amplitude(rho / sigma, beta / sigma**2, depth) if beta > 0 else rho / sigma
-    optimum = 0.5 * (rho - sigma * u) ** 2 + 0.5 * (float(np.sum(Y**2)) - rho**2) + float(branch_penalty(u, beta, depth))
+    if beta > 0:
+        amp, deficit = amplitudes_and_deficits(np.array([rho / sigma]), beta / sigma**2, depth)
+        u, du = float(amp[0]), float(deficit[0])
+    else:
+        u, du = rho / sigma, 0.0
+    # ‖Y‖² − ρ² as the norm of the part of Y off c (no cancellation, SPEC §7)
+    off = Y - np.outer(c, proj)
+    optimum = 0.5 * (sigma * du) ** 2 + 0.5 * float(np.sum(off**2)) + float(branch_penalty(u, beta, depth))
     out_dir = proj / rho if rho > 0 else np.zeros_like(proj)
     net = balanced_network((a0 / sigma)[:, None], np.array([u]), out_dir[None, :], depth=depth,
                            activation="relu", branches=branches, hidden=hidden)
@@ -98,9 +105,9 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
         V.check_one_hot(Y, theorem="Theorem 4.3")
     parts, outputs = _signed_parts(Y)
     norms = np.linalg.norm(parts, axis=0)
-    amps = np.asarray(optimal_amplitude(norms, beta, depth), dtype=float).reshape(-1)
+    amps, deficits = amplitudes_and_deficits(norms, beta, depth)
     dirs = X.T @ parts / np.where(norms > 0, norms, 1.0)
-    optimum = float(np.sum(0.5 * (norms - amps) ** 2 + branch_penalty(amps, beta, depth)))
+    optimum = float(np.sum(0.5 * deficits**2 + branch_penalty(amps, beta, depth)))
     net = balanced_network(dirs, amps, outputs, depth=depth, activation="relu", branches=branches, hidden=hidden)
     lower = optimum
     if depth == 2 and beta > 0:
@@ -161,13 +168,10 @@ def relu_dual_bound(R: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float, *,
     whitened data (``σ_max(X) = 1``, Theorem 4.3); with ``X = I`` it bounds networks with batch
     normalization before the last ReLU (Theorem 4.4). ``x_norm`` may pass a known ``σ_max(X)``.
     """
-    from ..duality import linear_dual_objective
-
     smax = float(np.linalg.norm(X, ord=2)) if x_norm is None else float(x_norm)
-    bound = smax * _nonneg_direction_bound(R)
+    bound = smax * _nonneg_direction_bound(R) * (1.0 + 64.0 * EPS * max(R.shape))
     theta = 1.0 if bound <= beta else beta / bound
-    Lam = theta * R
-    return linear_dual_objective(Lam, Y), Lam
+    return dual_objective(R, Y, theta), theta * R
 
 
 def certify_relu(network, X, Y, beta, kind: str) -> Certificate:

@@ -44,11 +44,10 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from scipy.linalg import get_lapack_funcs, solveh_banded
 
 from .. import _validation as V
-from ..networks import ParallelNet, objective
+from ..networks import ParallelNet, forward_numpy, objective
 from ..solution import Certificate, NoCertificateError, Solution
 from ._build import finish, required_branches
 
@@ -82,13 +81,14 @@ class SplineLassoResult:
         Coefficients of the left atoms ``(knots_i − x)₊``.
     intercept : float
         The free constant ``c``.
-    value : float
+    objective : float
         Objective ``½‖Φz + c − y‖² + β‖z‖₁`` of the returned ``(z, c)`` on the original points (for
         ``beta = 0``: ``‖z‖₁`` of the minimum-norm interpolant).
     lower_bound : float
         Dual objective of the dual-feasible ``dual`` (a certified lower bound on the optimum).
     gap : float
-        ``value − lower_bound``, at most ``tol · max(1, value)`` unless a warning was issued.
+        ``objective − lower_bound``, at most ``tol · max(ν², objective)`` (``ν = max|y − ȳ|``) unless a warning
+        was issued.
     dual : ndarray of shape (n,)
         The dual-feasible ``λ`` on the original points, in input order.
     iterations : int
@@ -100,7 +100,7 @@ class SplineLassoResult:
     right: np.ndarray
     left: np.ndarray
     intercept: float
-    value: float
+    objective: float
     lower_bound: float
     gap: float
     dual: np.ndarray = field(repr=False)
@@ -761,6 +761,27 @@ def _check_interpolable(data: _Data, y: np.ndarray, x_name: str, y_name: str) ->
 
 def _lasso(x: np.ndarray, y: np.ndarray, beta: float, tol: float, max_iter: int,
            x_name: str = "x", y_name: str = "y") -> SplineLassoResult:
+    """Solve in normalized units (SPEC §7): ``x ↦ (x − x̄)/a``, ``y ↦ (y − ȳ)/ν``, ``β ↦ β/(aν)``.
+
+    Kinks ``(x − x_i)₊`` are invariant to the shift and scale by ``a``, the free intercept absorbs ``ȳ``,
+    so the optimum is ``ν²`` times the normalized one; the knots stay the original data points.
+    """
+    if beta > 0.0 and x.size > 1:
+        xc, yc = float(np.mean(x)), float(np.mean(y))
+        a, nu = float(np.max(np.abs(x - xc))), float(np.max(np.abs(y - yc)))
+        if a > 0 and nu > 0 and np.isfinite(beta / (a * nu)):
+            xn = (x - xc) / a
+            if np.unique(xn).size == np.unique(x).size:
+                res = _lasso_unit(xn, (y - yc) / nu, beta / (a * nu), tol, max_iter, x_name, y_name)
+                f = nu / a
+                return SplineLassoResult(np.unique(x), res.right * f, res.left * f, nu * res.intercept + yc,
+                                         nu * nu * res.objective, nu * nu * res.lower_bound, nu * nu * res.gap,
+                                         nu * res.dual, res.iterations, float(beta))
+    return _lasso_unit(x, y, beta, tol, max_iter, x_name, y_name)
+
+
+def _lasso_unit(x: np.ndarray, y: np.ndarray, beta: float, tol: float, max_iter: int,
+                x_name: str = "x", y_name: str = "y") -> SplineLassoResult:
     data = _merge(x, y)
     p = data.xk.shape[0]
     if beta == 0.0:
@@ -913,19 +934,12 @@ def spline_closed_form(x, y, *, beta: float, branches: int | None = None, tol: f
     details = {"lasso": res, "kinks": kinks, "lasso_gap": res.gap, "iterations": res.iterations}
     if beta == 0.0:
         return finish(net, X, Y, beta=0.0, depth=2, activation="relu", theorem=THEOREM,
-                      optimum=2.0 * res.value, lower_bound=2.0 * res.lower_bound, details=details)
+                      optimum=2.0 * res.objective, lower_bound=2.0 * res.lower_bound, details=details)
     return finish(net, X, Y, beta=beta, depth=2, activation="relu", theorem=THEOREM,
-                  optimum=res.value, lower_bound=res.lower_bound, details=details)
+                  optimum=res.objective, lower_bound=res.lower_bound, details=details)
 
 
 # -------------------------------------------------------------------------------------- certificate
-def _network_outputs(network, x: np.ndarray) -> np.ndarray:
-    ref = next(network.parameters())
-    with torch.no_grad():
-        out = network(torch.as_tensor(x.reshape(-1, 1), dtype=ref.dtype, device=ref.device))
-    return out.detach().cpu().double().numpy().reshape(-1)
-
-
 def _check_network(network) -> None:
     act = getattr(network, "activation", None)
     if act is None or not hasattr(network, "penalty"):
@@ -998,7 +1012,7 @@ def certify_spline(network, x, y, *, beta: float) -> Certificate:
         return Certificate(objective=value, lower_bound=lower, gap=value - lower, method=CERT_METHOD,
                            exact=True, dual=2.0 * res.dual)
     value = objective(network, xa.reshape(-1, 1), ya, beta=beta)
-    f = _network_outputs(network, data.xk)
+    f = forward_numpy(network, data.xk.reshape(-1, 1)).reshape(-1)
     lower, lam = _dual_bound(data, f, beta)
     return Certificate(objective=float(value), lower_bound=float(lower), gap=float(value - lower),
                        method=CERT_METHOD, exact=False, dual=_unmerge_dual(data, ya, lam))
