@@ -130,7 +130,7 @@ def run(quick: bool = False, repeats: int = 5) -> dict:
 
 
 def _spline_lasso():
-    from deepdual.closed_form.spline import spline_lasso
+    from deepdual.theorems.spline import spline_lasso
 
     return spline_lasso
 

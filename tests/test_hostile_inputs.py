@@ -21,7 +21,7 @@ import torch
 
 import deepdual
 from deepdual import cli
-from deepdual.closed_form import batchnorm_closed_form
+from deepdual.theorems import batchnorm_closed_form
 from deepdual.training import train
 
 HAS_ESTIMATORS = importlib.util.find_spec("deepdual.estimators") is not None

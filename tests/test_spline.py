@@ -4,8 +4,6 @@ the linear spline interpolant, brute-force random networks and gradient training
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 import torch
@@ -13,10 +11,8 @@ import torch
 from deepdual.networks import ParallelNet, objective, penalty
 from deepdual.solution import NoCertificateError
 
-spline = importlib.import_module("deepdual.closed_form.spline")
-spline_lasso = spline.spline_lasso
-spline_closed_form = spline.spline_closed_form
-certify_spline = spline.certify_spline
+from deepdual.certificates import certify_spline
+from deepdual.theorems.spline import spline_closed_form, spline_lasso
 
 cp = pytest.importorskip("cvxpy")
 

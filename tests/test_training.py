@@ -107,7 +107,7 @@ def test_oracles_agree(problem):
     assert cvx.value == pytest.approx(upper, rel=1e-6)
     assert np.linalg.matrix_rank(W.value, tol=1e-6) == 2
     try:
-        from deepdual.closed_form import closed_form
+        from deepdual.theorems import closed_form
     except ImportError:  # pragma: no cover - built in parallel
         return
     assert closed_form(X, Y, beta=BETA, depth=2).objective == pytest.approx(upper, rel=1e-9)

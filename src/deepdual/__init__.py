@@ -7,19 +7,17 @@ The public API is re-exported here. Names are imported lazily (PEP 562) on first
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
     "networks": ["MLP", "ParallelNet", "PaperBatchNorm", "objective", "penalty"],
     "scalar": ["optimal_amplitude", "amplitude_threshold", "ridge_path_solution"],
-    "closed_form": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
-    "closed_form.spline": ["spline_lasso", "certify_spline"],
+    "theorems": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
+    "theorems.spline": ["spline_lasso"],
     "duality": ["feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project"],
     "solution": ["Certificate", "NoCertificateError", "Solution"],
-    "certificates": ["certify"],
+    "certificates": ["certify", "certify_spline"],
     "metrics": ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",
                 "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",
                 "neural_collapse", "numerical_rank", "simplex_etf", "sup_distance_to_spline",
@@ -34,6 +32,7 @@ _EXPORTS = {
                "save_solution", "to_sequential"],
     "sweeps": ["run_sweep", "ResultsStore", "atomic_write_json"],
     "experiments.runner": ["reproduce"],
+    "convex": ["convex_relu", "PatternSet", "enumerate_patterns", "sample_patterns", "arrangement_bound"],
 }
 
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -52,20 +51,3 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """Keeps ``deepdual.closed_form`` the function when the subpackage of the same name is imported.
-
-    Importing ``deepdual.closed_form.<module>`` makes Python set the package attribute
-    ``closed_form`` to the subpackage; the function of that name is the public API, so the attribute
-    is left to :func:`__getattr__` (the subpackage stays importable through ``sys.modules``).
-    """
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and name in _WHERE:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

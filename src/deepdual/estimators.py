@@ -131,8 +131,8 @@ class DeepReLUClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        from .closed_form import closed_form
         from .data import one_hot
+        from .theorems import closed_form
 
         depth, beta = _check_params(self)
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -241,7 +241,7 @@ class DeepLinearRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        from .closed_form import closed_form
+        from .theorems import closed_form
 
         depth, beta = _check_params(self)
         _numeric_targets(y)
@@ -324,7 +324,7 @@ class SplineReLURegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        from .closed_form import closed_form
+        from .theorems import closed_form
 
         _, beta = _check_params(self)
         _numeric_targets(y)

@@ -12,6 +12,7 @@ import html
 import json
 import os
 import platform
+
 from ._io import atomic_write
 
 __all__ = ["write_report", "render_html", "claims_table", "environment"]

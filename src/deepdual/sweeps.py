@@ -449,8 +449,8 @@ def execute_run(run: Mapping[str, Any]) -> dict:
 
 def _compute(p: Mapping[str, Any], timing: dict) -> dict:
     from .certificates import certify
-    from .closed_form import closed_form
     from .networks import ParallelNet, objective
+    from .theorems import closed_form
 
     X, Y = _make_data(p)
     t = time.perf_counter()

@@ -29,7 +29,13 @@ def steps(config):
 
 
 def compute(config: dict, progress=None) -> dict:
-    from .. import ParallelNet, batchnorm_closed_form, certify, last_hidden_class_means, neural_collapse
+    from .. import (
+        ParallelNet,
+        batchnorm_closed_form,
+        certify,
+        last_hidden_class_means,
+        neural_collapse,
+    )
     from ..data import load_mnist_data
     from ..training import train
 

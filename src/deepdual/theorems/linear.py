@@ -16,8 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import IDENTITY_TOL, orthonormal_side
-from ..duality import (min_norm_map, min_norm_penalty, min_norm_singular_values, nuclear_norm_regression,
-                       residual_lower_bound)
+from ..duality import (
+    min_norm_map,
+    min_norm_penalty,
+    min_norm_singular_values,
+    nuclear_norm_regression,
+    residual_lower_bound,
+)
 from ..scalar import _ridge_path, amplitudes_and_deficits, branch_penalty
 from ..solution import Solution
 from ._build import balanced_network, finish

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from .. import _validation as V
+from ..duality.relu import relu_dual_bound
+from ..networks import forward_numpy
 from ..solution import Solution
 from ._build import finish, required_branches
-from .relu import _outputs_np, relu_dual_bound
 
 __all__ = ["batchnorm_closed_form", "last_hidden_class_means"]
 
@@ -127,7 +128,7 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
     weights[-2] = w_last
     weights[-1] = w_out
     net.set_weights(weights, gamma=gamma, alpha=alpha)
-    lower, _ = relu_dual_bound(Ya - _outputs_np(net.train(), Xa), np.eye(n), Ya, beta, x_norm=1.0)
+    lower, _ = relu_dual_bound(Ya - forward_numpy(net.train(), Xa), np.eye(n), Ya, beta, x_norm=1.0)
     return finish(net, Xa, Ya, beta=beta, depth=net.depth, activation="relu", theorem="Theorem 4.4",
                   optimum=optimum, lower_bound=lower,
                   details={"class_norms": norms_y.tolist(), "amplitudes": amps.tolist(),

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as V
-from ._numerics import EPS, dual_objective, significant
+from .. import _validation as V
+from .._numerics import EPS, dual_objective, significant
 
 __all__ = [
     "linear_dual_objective",
@@ -274,7 +274,7 @@ def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
     ----------
     Ergen & Pilanci (2021), Theorem 2.3, Section 2.2.1 (the operator ``P_{X,β}``).
     """
-    from .scalar import _ridge_path
+    from ..scalar import _ridge_path
 
     Xa = V.check_array(X, "X")
     vector = np.ndim(Y) == 1

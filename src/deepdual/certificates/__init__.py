@@ -6,21 +6,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import _validation as V
-from ._numerics import EPS, checked_lower_bound, rounding_slack
-from .duality import min_norm_map, min_norm_penalty, residual_lower_bound
-from .networks import LOSSES, forward_error_bound, forward_numpy, objective, penalty
-from .solution import Certificate, NoCertificateError
+from .. import _validation as V
+from .._numerics import EPS, checked_lower_bound, rounding_slack
+from ..networks import LOSSES, forward_error_bound, forward_numpy
+from ..solution import Certificate, NoCertificateError
+from ._common import INTERPOLATION_TOL, interpolation_objective
+from .linear import certify_linear
+from .relu import certify_relu
+from .spline import certify_spline
 
-__all__ = ["certify"]
-
-#: Largest ``max|f(X) − Y|`` (relative to ``max|Y|``) accepted as interpolation when ``beta = 0``.
-INTERPOLATION_TOL = 1e-6
-
-
-def _outputs(network, X: np.ndarray) -> np.ndarray:
-    return forward_numpy(network, X)
-
+__all__ = ["certify", "certify_linear", "certify_relu", "certify_spline", "interpolation_objective",
+           "INTERPOLATION_TOL"]
 
 def _kind(network) -> str:
     act = getattr(network, "activation", None)
@@ -29,18 +25,6 @@ def _kind(network) -> str:
     if getattr(network, "batchnorm", False):
         return f"{act}-bn"
     return f"{act}-bias" if getattr(network, "bias", False) else act
-
-
-def _exact_lower_bound(X, Y, beta, depth, activation) -> tuple[float, str]:
-    from .closed_form import closed_form
-
-    try:
-        sol = closed_form(X, Y, beta=beta, depth=depth, activation=activation)
-    except ValueError as exc:
-        raise NoCertificateError(
-            f"No certificate for a depth-{depth} {activation} network here: {exc}"
-        ) from None
-    return sol.optimum, f"{sol.theorem} (exact optimum)"
 
 
 def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate:
@@ -53,7 +37,7 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
       Theorem 3.3; vector output with ``XᵀX = I`` or ``XXᵀ = I``, Theorem 3.6) and ``β = 0``
       (minimum-norm interpolation, lower bound ``L Σ σ_i(X⁺Y)^{2/L}``, Theorems 2.2, 2.4, 3.2, 3.5):
       the lower bound is the exact optimum.
-    * ReLU networks: see :func:`deepdual.closed_form.relu` (Theorems 4.1–4.3, Corollary 4.1).
+    * ReLU networks: see :mod:`deepdual.certificates.relu` (Theorems 4.1–4.3, Corollary 4.1).
 
     Parameters
     ----------
@@ -90,10 +74,8 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
                                  f"got loss={loss!r}.")
     depth = network.depth
     if kind == "linear":
-        cert = _certify_linear(network, Xa, Ya, beta, depth)
+        cert = certify_linear(network, Xa, Ya, beta, depth)
     elif kind.startswith("relu"):
-        from .closed_form.relu import certify_relu
-
         cert = certify_relu(network, Xa, Ya, beta, kind)
     else:
         raise NoCertificateError(
@@ -114,31 +96,3 @@ def _self_checked(cert: Certificate, network, X, Y, beta) -> Certificate:
     if lower == cert.lower_bound:
         return cert
     return replace(cert, lower_bound=lower, gap=cert.objective - lower)
-
-
-def interpolation_objective(network, X, Y) -> float:
-    """Penalty ``Σ‖W‖²`` of a network that must interpolate (``beta = 0``)."""
-    out = _outputs(network, X)
-    resid = float(np.max(np.abs(out - Y)))
-    if resid > INTERPOLATION_TOL * max(1.0, float(np.max(np.abs(Y)))):
-        raise NoCertificateError(
-            f"`beta` == 0 certifies minimum-norm interpolation, but the network does not interpolate "
-            f"(max |f(X) − Y| = {resid:.3g}); pass beta > 0 to certify the regularized problem."
-        )
-    return penalty(network)
-
-
-def _certify_linear(network, X, Y, beta, depth) -> Certificate:
-    if beta == 0.0:
-        value = interpolation_objective(network, X, Y)
-        lower = min_norm_penalty(min_norm_map(X, Y), depth)
-        return Certificate(objective=value, lower_bound=lower, gap=value - lower,
-                           method="minimum-norm interpolation, W* = X⁺Y (Theorems 2.2, 2.4, 3.2, 3.5)",
-                           exact=True)
-    value = objective(network, X, Y, beta=beta)
-    if depth == 2:
-        lower, Lam = residual_lower_bound(Y - _outputs(network, X), X, Y, beta)
-        return Certificate(objective=value, lower_bound=lower, gap=value - lower,
-                           method="dual feasible scaled residual (Theorem 2.4)", exact=False, dual=Lam)
-    lower, method = _exact_lower_bound(X, Y, beta, depth, "linear")
-    return Certificate(objective=value, lower_bound=lower, gap=value - lower, method=method, exact=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._numerics import EPS, checked_lower_bound, rounding_slack
-from ..networks import ParallelNet, forward_error_bound, forward_numpy, objective_value, penalty
+from ..networks import (
+    ParallelNet,
+    forward_error_bound,
+    forward_numpy,
+    objective_value,
+    penalty,
+)
 from ..solution import Solution, layer_ranks_of
 
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as V
-from ..networks import objective
-from .._numerics import EPS, dual_objective
+from ..duality.relu import relu_dual_bound
+from ..networks import forward_numpy
 from ..scalar import amplitudes_and_deficits, branch_penalty
-from ..solution import Certificate, NoCertificateError, Solution
+from ..solution import Solution
 from ._build import balanced_network, finish
 
-__all__ = ["relu_closed_form", "rank_one_closed_form", "whitened_closed_form", "certify_relu",
-           "relu_dual_bound", "rank_one_factors"]
+__all__ = ["relu_closed_form", "rank_one_closed_form", "whitened_closed_form", "rank_one_factors"]
 
 #: Relative tolerance on the second singular value for deciding that ``X`` has rank one.
 RANK_ONE_RTOL = 1e-10
@@ -111,7 +110,7 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
     net = balanced_network(dirs, amps, outputs, depth=depth, activation="relu", branches=branches, hidden=hidden)
     lower = optimum
     if depth == 2 and beta > 0:
-        lower = relu_dual_bound(Y - _outputs_np(net, X), X, Y, beta, x_norm=1.0)[0]  # XXᵀ = I checked
+        lower = relu_dual_bound(Y - forward_numpy(net, X), X, Y, beta, x_norm=1.0)[0]  # XXᵀ = I checked
     return finish(net, X, Y, beta=beta, depth=depth, activation="relu", theorem="Theorem 4.3", optimum=optimum,
                   lower_bound=lower, details={"class_norms": norms.tolist(), "amplitudes": amps.tolist()})
 
@@ -134,82 +133,3 @@ def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1) 
     if X.shape[0] > 1 and rank_one_factors(X) is not None:
         return rank_one_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden)
     return whitened_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden)
-
-
-# ---------------------------------------------------------------------------- certificates
-def _outputs_np(network, X):
-    from ..certificates import _outputs
-
-    return _outputs(network, X)
-
-
-def _nonneg_direction_bound(Lam: np.ndarray) -> float:
-    """Upper bound on ``max_{a >= 0, ‖a‖ <= 1} ‖Λᵀa‖``: ``sqrt(min(λ_max(ΛΛᵀ), λ_max((ΛΛᵀ)₊)))``.
-
-    Exact when the columns of ``Λ`` have disjoint nonnegative supports (one-hot residuals) and for
-    a single column it is ``max(‖λ₊‖, ‖λ₋‖)``.
-    """
-    if Lam.shape[1] == 1:
-        lam = Lam[:, 0]
-        return float(max(np.linalg.norm(np.maximum(lam, 0)), np.linalg.norm(np.maximum(-lam, 0))))
-    G = Lam @ Lam.T
-    top = float(np.linalg.eigvalsh(G)[-1])
-    top_pos = float(np.linalg.eigvalsh(np.maximum(G, 0.0))[-1])
-    return float(np.sqrt(max(min(top, top_pos), 0.0)))
-
-
-def relu_dual_bound(R: np.ndarray, X: np.ndarray, Y: np.ndarray, beta: float, *,
-                    x_norm: float | None = None) -> tuple[float, np.ndarray]:
-    """Weak-duality lower bound for two-layer ReLU networks (no bias) from a residual ``R``.
-
-    For any unit ``w``, ``(Xw)_+`` is a nonnegative vector of norm at most ``σ_max(X)``, so
-    ``Λ = θR`` with ``θ = min(1, β / (σ_max(X) · max_{a>=0,‖a‖<=1}‖Rᵀa‖))`` satisfies the dual
-    constraint ``max_{‖w‖<=1} ‖Λᵀ(Xw)_+‖ <= β`` and ``D(Λ) = −½‖Λ − Y‖² + ½‖Y‖² <= P*``. Tight for
-    whitened data (``σ_max(X) = 1``, Theorem 4.3); with ``X = I`` it bounds networks with batch
-    normalization before the last ReLU (Theorem 4.4). ``x_norm`` may pass a known ``σ_max(X)``.
-    """
-    smax = float(np.linalg.norm(X, ord=2)) if x_norm is None else float(x_norm)
-    bound = smax * _nonneg_direction_bound(R) * (1.0 + 64.0 * EPS * max(R.shape))
-    theta = 1.0 if bound <= beta else beta / bound
-    return dual_objective(R, Y, theta), theta * R
-
-
-def certify_relu(network, X, Y, beta, kind: str) -> Certificate:
-    """Certificates for ReLU networks; see :func:`deepdual.certify`."""
-    depth = network.depth
-    if kind == "relu-bias":
-        if depth == 2 and X.shape[1] == 1 and Y.shape[1] == 1:
-            from .spline import certify_spline
-
-            return certify_spline(network, X[:, 0], Y[:, 0], beta=beta)
-        raise NoCertificateError(
-            "No certificate for a ReLU network with biases unless it has depth 2 on 1-D data with a scalar "
-            f"target (Theorem 4.2); got depth {depth}, {X.shape[1]} input feature(s), {Y.shape[1]} output(s)."
-        )
-    if beta == 0:
-        raise NoCertificateError("ReLU certificates are for the regularized problem; pass beta > 0.")
-    value = objective(network, X, Y, beta=beta)
-    R = Y - _outputs_np(network, X)
-    if kind == "relu-bn":
-        lower, Lam = relu_dual_bound(R, np.eye(X.shape[0]), Y, beta, x_norm=1.0)
-        return Certificate(objective=value, lower_bound=lower, gap=value - lower, exact=False, dual=Lam,
-                           method="batch-norm relaxation to a two-layer ReLU network on X = I (Theorem 4.4)")
-    factors = rank_one_factors(X) if X.shape[0] > 1 else None
-    rank_one = factors is not None and bool(np.all(factors[0] >= 0))
-    if depth == 2 and not rank_one:
-        lower, Lam = relu_dual_bound(R, X, Y, beta)
-        return Certificate(objective=value, lower_bound=lower, gap=value - lower, exact=False, dual=Lam,
-                           method="two-layer ReLU dual, max over nonnegative directions (Theorems 4.3, 2.3)")
-    if depth > 2 and not hasattr(network, "branches"):
-        raise NoCertificateError(
-            "No certificate for a standard (non-parallel) deep ReLU MLP: the paper's strong duality holds for "
-            "the parallel architecture (Section 6); use deepdual.ParallelNet."
-        )
-    from . import closed_form
-
-    try:
-        sol = closed_form(X, Y, beta=beta, depth=depth, activation="relu")
-    except ValueError as exc:
-        raise NoCertificateError(f"No certificate for a depth-{depth} ReLU network on this data: {exc}") from None
-    return Certificate(objective=value, lower_bound=sol.optimum, gap=value - sol.optimum, exact=True,
-                       method=f"{sol.theorem} (exact optimum)")
