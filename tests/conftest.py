@@ -1,7 +1,14 @@
 """Shared test configuration."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
+
+# Tests live in folders that mirror src/deepdual/ and are imported with --import-mode=importlib (so two
+# folders may hold test files of the same name); the shared helpers next to this file stay importable.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(autouse=True, scope="session")
