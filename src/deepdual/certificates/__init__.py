@@ -52,7 +52,7 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
     -------
     Certificate
         With ``beta = 0`` the ``objective`` is the network's penalty ``Σ‖W‖²`` and the network must
-        interpolate (``max|f(X) − Y| <= 1e-6 · max(1, max|Y|)``).
+        interpolate (``max|f(X) − Y| <= 1e-6 · max|Y|``).
 
     Raises
     ------

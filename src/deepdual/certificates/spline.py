@@ -60,7 +60,7 @@ def certify_spline(network, x, y, *, beta: float) -> Certificate:
     x : array-like of shape (n,) or (n, 1)
     y : array-like of shape (n,) or (n, 1)
     beta : float
-        For ``beta = 0`` the network must interpolate (``max|f(x) − y| <= 1e-6 · max(1, max|y|)``); its
+        For ``beta = 0`` the network must interpolate (``max|f(x) − y| <= 1e-6 · max|y|``); its
         ``objective`` is its penalty ``Σ‖W‖²`` and ``lower_bound`` the exact minimum ``2 R(y)`` of the
         linear spline interpolant (``exact=True``).
 

@@ -70,8 +70,8 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
         W = min_norm_map(X, Y)
         R = Y - X @ W
         resid = float(np.max(np.abs(R))) if R.size else 0.0
-        scale = max(1.0, float(np.max(np.abs(Y))))
-        if resid > 1e-8 * scale:
+        scale = float(np.max(np.abs(Y))) if Y.size else 0.0
+        if resid > 1e-8 * scale:  # relative to max|Y|: the same test at every scale
             raise ValueError(
                 f"`beta` == 0 asks for exact interpolation f(X) = Y, but `Y` is not in the range of `X` "
                 f"(least-squares residual {resid:.3g}); pass beta > 0 for the regularized problem."

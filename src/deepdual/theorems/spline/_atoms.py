@@ -194,7 +194,7 @@ def _min_norm_dual(xk: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 
 def _check_interpolable(data: _Data, y: np.ndarray, x_name: str, y_name: str) -> None:
-    if data.spread > DUPLICATE_RTOL * max(1.0, float(np.max(np.abs(y)))):
+    if data.spread > DUPLICATE_RTOL * float(np.max(np.abs(y))):
         raise ValueError(
             f"`beta` == 0 asks for an interpolant, but repeated values of `{x_name}` have different "
             f"targets `{y_name}` (spread {data.spread:.3g}): no function passes through them. "
