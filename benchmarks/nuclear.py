@@ -2,7 +2,7 @@
 
 ``min_W ½‖XW − Y‖² + β‖W‖_*`` (two-layer linear network with vector output, Theorem 2.4) on Gaussian
 data, every solver asked for a relative duality gap of ``1e-6``. deepdual's time is the whole call
-(``nuclear_norm_regression(X, Y, beta, tol=1e-6)``, certificate included); CVXPY's is problem
+(``nuclear_norm_regression(X, Y, beta=beta, tol=1e-6)``, certificate included); CVXPY's is problem
 construction + canonicalization + solve (its solver-only time is reported too). Objectives are
 re-evaluated in NumPy on every returned ``W``.
 """
@@ -116,7 +116,7 @@ def run(quick: bool = False, repeats: int = 5, sizes=None) -> dict:
     rows = []
     for n, d, K in sizes or _sizes(quick):
         X, Y, beta = problem(n, d, K)
-        ours, res = timed(lambda: deepdual.nuclear_norm_regression(X, Y, beta, tol=TOL), repeats, budget_s=30.0)
+        ours, res = timed(lambda: deepdual.nuclear_norm_regression(X, Y, beta=beta, tol=TOL), repeats, budget_s=30.0)
         P_ours = primal(X, Y, res.W, beta)
         rel_gap = res.gap / max(1.0, abs(res.objective))
         solvers = {}

@@ -85,7 +85,7 @@ def run(quick: bool = False, repeats: int = 5) -> dict:
         ours, sol = timed(lambda: deepdual.closed_form(X, y, beta=BETA, depth=2, activation="relu", bias=True),
                           repeats, budget_s=20.0)
         spline_lasso = _spline_lasso()
-        core, _ = timed(lambda: spline_lasso(x, y, BETA),
+        core, _ = timed(lambda: spline_lasso(x, y, beta=BETA),
                           repeats, budget_s=20.0)
         row = {"n": n, "beta": BETA, **ours, "objective": sol.objective, "gap": sol.gap,
                "spline_lasso": core, "kinks": int(len(sol.details.get("kinks", []))),

@@ -242,16 +242,16 @@ error("train-network-meta", lambda: _train(net=_net(device="meta")), "network", 
 works("train-duplicated-rows", lambda: _train(X=_dup_rows(X0)), lambda h: _finite(_train_key(h)))
 
 # ---- project, nuclear_norm_regression, scalar solvers ---------------------------------------------
-matrix_cases("project", "X", lambda v: deepdual.project(Y0[: len(v)], v, 0.1), lambda P: P, clean=X0)
-matrix_cases("project", "Y", lambda v: deepdual.project(v, X0, 0.1), lambda P: P, clean=Y0, one_d=False)
-beta_cases("project", lambda b: deepdual.project(Y0, X0, b), lambda P: P)
-works("project-beta0", lambda: deepdual.project(Y0, X0, 0.0), lambda P: _finite(P))
+matrix_cases("project", "X", lambda v: deepdual.project(v, Y0[: len(v)], beta=0.1), lambda P: P, clean=X0)
+matrix_cases("project", "Y", lambda v: deepdual.project(X0, v, beta=0.1), lambda P: P, clean=Y0, one_d=False)
+beta_cases("project", lambda b: deepdual.project(X0, Y0, beta=b), lambda P: P)
+works("project-beta0", lambda: deepdual.project(X0, Y0, beta=0.0), lambda P: _finite(P))
 works("project-rank-deficient", lambda: deepdual.project(Y0, _rank_deficient(X0), 0.1),
       lambda P: np.testing.assert_array_less(np.linalg.norm(_rank_deficient(X0).T @ P, 2), 0.1 + 1e-8))
 
 
 def _nuc(X=X0, Y=Y0, beta=0.1):
-    return deepdual.nuclear_norm_regression(X, Y, beta, tol=1e-8)
+    return deepdual.nuclear_norm_regression(X, Y, beta=beta, tol=1e-8)
 
 
 error("nuclear_norm_regression-X-nan", lambda: _nuc(X=_nan(X0)), "X")

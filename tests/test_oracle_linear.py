@@ -183,14 +183,14 @@ def test_two_layer_vector_output_matches_cvxpy_nuclear_norm(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_nuclear_norm_regression_and_projection_match_cvxpy(seed):
     X, Y, beta = make_problem("general", 20 + seed, 3)
-    res = dd.nuclear_norm_regression(X, Y, beta)
+    res = dd.nuclear_norm_regression(X, Y, beta=beta)
     W_cvx, P_cvx = cvxpy_nuclear(X, Y, beta)
     assert res.objective == pytest.approx(P_cvx, rel=1e-6)
     assert res.lower_bound <= res.objective + 1e-12
     assert res.lower_bound <= P_cvx * (1 + 1e-7)  # a valid lower bound on the optimum
     np.testing.assert_allclose(res.W, W_cvx, rtol=0, atol=1e-4 * max(1.0, frob(W_cvx)))
     # projection P_{X,β}(Y) vs CVXPY, and Λ* = Y − XW*
-    Lam = dd.project(Y, X, beta)
+    Lam = dd.project(X, Y, beta=beta)
     U = cp.Variable(Y.shape)
     prob = cp.Problem(cp.Minimize(cp.sum_squares(U - Y)), [cp.sigma_max(X.T @ U) <= beta])
     prob.solve(solver=cp.CLARABEL)
@@ -204,7 +204,7 @@ def test_projection_is_identity_inside_the_constraint_set():
     X = rng.standard_normal((8, 3))
     Y = rng.standard_normal((8, 2))
     beta = 2.0 * np.linalg.norm(X.T @ Y, 2)
-    np.testing.assert_allclose(dd.project(Y, X, beta), Y, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dd.project(X, Y, beta=beta), Y, rtol=0, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- rank staircase
@@ -246,7 +246,7 @@ def test_rank_staircase_two_layer_steps_at_singular_values():
 @pytest.mark.parametrize("L", [3, 4, 5])
 def test_rank_staircase_deep_threshold_jumps_above_beta(L):
     X, Y = whitened_problem(SIGMAS, seed=1)
-    tau = lambda b: float(dd.amplitude_threshold(b, L))
+    tau = lambda b: float(dd.amplitude_threshold(beta=b, depth=L))
     # β_c with τ(β_c) = σ₂ (bisection); then β in (β_c, σ₂) has β < σ₂ < τ(β): σ₂ must be dropped
     lo, hi = 1e-8, SIGMAS[1]
     for _ in range(200):
@@ -305,7 +305,7 @@ def test_balanced_rank_one_branches_and_end_to_end_product(kind, L, K, seed):
         W_star, _ = oracle_orthonormal(X, Y, beta, L)
         np.testing.assert_allclose(W, W_star, rtol=0, atol=1e-7 * max(1.0, frob(W_star)))
     elif K == 1:
-        v = dd.ridge_path_solution(X, Y[:, 0], beta, L).v
+        v = dd.ridge_path_solution(X, Y[:, 0], beta=beta, depth=L).v
         np.testing.assert_allclose(W[:, 0], v, rtol=0, atol=1e-9 * max(1.0, frob(v)))
         if L > 2:
             best = min((train_lbfgs(X, Y, beta=beta, depth=L, branches=1, hidden=3, seed=s) for s in range(3)),
@@ -601,8 +601,8 @@ def test_successful_calls_do_not_modify_inputs():
     X0, Y0 = X.copy(), Y.copy()
     sol = dd.closed_form(X, Y, beta=beta, depth=2)
     dd.certify(sol.network, X, Y, beta=beta)
-    dd.project(Y, X, beta)
-    dd.nuclear_norm_regression(X, Y, beta)
+    dd.project(X, Y, beta=beta)
+    dd.nuclear_norm_regression(X, Y, beta=beta)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(Y, Y0)
 
@@ -610,13 +610,13 @@ def test_successful_calls_do_not_modify_inputs():
 def test_other_entry_points_validate_inputs():
     X, Y = _data()
     with pytest.raises(ValueError, match=r"rows"):
-        dd.nuclear_norm_regression(X, Y[:9], 1.0)
+        dd.nuclear_norm_regression(X, Y[:9], beta=1.0)
     with pytest.raises(ValueError, match=r"`beta` == -1\.0, must be >= 0"):
-        dd.nuclear_norm_regression(X, Y, -1.0)
+        dd.nuclear_norm_regression(X, Y, beta=-1.0)
     with pytest.raises(ValueError, match=r"`beta` == -1\.0, must be >= 0"):
-        dd.project(Y, X, -1.0)
+        dd.project(X, Y, beta=-1.0)
     with pytest.raises(ValueError, match=r"rows"):
-        dd.project(Y[:9], X, 1.0)
+        dd.project(X, Y[:9], beta=1.0)
     net = dd.ParallelNet(4, 3, depth=2, branches=2, seed=0)
     with pytest.raises(ValueError, match=r"`beta` == -1\.0, must be >= 0"):
         dd.certify(net, X, Y, beta=-1.0)

@@ -335,7 +335,7 @@ def test_whitened_structure_output_columns_and_balanced_norms(L, counts, beta):
     out = relu_forward(sol.network, X)
     for k in range(K):
         nk = int(np.sum(labels == k))
-        s_lib = dd.optimal_amplitude(math.sqrt(nk), beta, L)
+        s_lib = dd.optimal_amplitude(math.sqrt(nk), beta=beta, depth=L)
         s_brute = brute_amplitude(math.sqrt(nk), beta, L)
         assert s_lib == pytest.approx(s_brute, rel=1e-7, abs=1e-9)
         # output column k equals s_k y_k / ‖y_k‖
@@ -351,7 +351,7 @@ def test_whitened_structure_output_columns_and_balanced_norms(L, counts, beta):
         s_k = dd.optimal_amplitude(math.sqrt(int(np.sum(labels == k))), beta, L)
         np.testing.assert_allclose(branch_norms(sol.network, j), s_k ** (1.0 / L), rtol=1e-8)
     # one rank-one branch per active class: rank of every block-diagonal layer = #active classes
-    n_active = sum(dd.optimal_amplitude(math.sqrt(c), beta, L) > 0 for c in counts)
+    n_active = sum(dd.optimal_amplitude(math.sqrt(c), beta=beta, depth=L) > 0 for c in counts)
     assert tuple(sol.ranks) == (n_active,) * L
     assert [my_rank(M) if np.any(M) else 0 for M in sol.network.layer_matrices()] == [n_active] * L
 

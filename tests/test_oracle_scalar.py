@@ -100,7 +100,7 @@ def _cases(seed, count):
 @pytest.mark.parametrize("L", [2, 3, 4, 5, 7])
 def test_optimal_amplitude_never_loses_to_dense_grid(L):
     for sigma, beta in _cases(L, 40):
-        s = float(dd.optimal_amplitude(sigma, beta, L))
+        s = float(dd.optimal_amplitude(sigma, beta=beta, depth=L))
         assert 0.0 <= s <= sigma + 1e-12
         f_star = float(scalar_obj(s, sigma, beta, L))
         _, refined, grid_min = brute_scalar_min(sigma, beta, L)
@@ -114,7 +114,7 @@ def test_optimal_amplitude_never_loses_to_dense_grid(L):
 @pytest.mark.parametrize("L", [3, 4, 5, 6])
 def test_optimal_amplitude_positive_root_is_stationary(L):
     for sigma, beta in _cases(100 + L, 40):
-        s = float(dd.optimal_amplitude(sigma, beta, L))
+        s = float(dd.optimal_amplitude(sigma, beta=beta, depth=L))
         if s > 0:
             # σ = s + β s^{(2−L)/L}
             assert sigma == pytest.approx(s + beta * s ** ((2 - L) / L), rel=1e-10, abs=1e-12)
@@ -124,7 +124,7 @@ def test_optimal_amplitude_soft_threshold_for_L2():
     rng = np.random.default_rng(7)
     sig = rng.uniform(0, 5, 200)
     for beta in (0.0, 0.3, 1.0, 2.5):
-        got = np.asarray(dd.optimal_amplitude(sig, beta, 2), dtype=float)
+        got = np.asarray(dd.optimal_amplitude(sig, beta=beta, depth=2), dtype=float)
         np.testing.assert_allclose(got, np.maximum(sig - beta, 0.0), rtol=0, atol=1e-12)
 
 
@@ -132,20 +132,20 @@ def test_optimal_amplitude_soft_threshold_for_L2():
 def test_optimal_amplitude_vectorized_matches_scalar_calls(L):
     rng = np.random.default_rng(11)
     sig = rng.uniform(0, 4, (3, 5))
-    got = np.asarray(dd.optimal_amplitude(sig, 0.7, L), dtype=float)
+    got = np.asarray(dd.optimal_amplitude(sig, beta=0.7, depth=L), dtype=float)
     assert got.shape == sig.shape
-    want = np.array([[float(dd.optimal_amplitude(float(x), 0.7, L)) for x in row] for row in sig])
+    want = np.array([[float(dd.optimal_amplitude(float(x), beta=0.7, depth=L)) for x in row] for row in sig])
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("L", [2, 3, 4, 5, 8])
 @pytest.mark.parametrize("beta", [0.01, 0.3, 1.0, 4.0, 20.0, 150.0])
 def test_amplitude_threshold_matches_hand_derivation_and_jumps(L, beta):
-    tau = float(dd.amplitude_threshold(beta, L))
+    tau = float(dd.amplitude_threshold(beta=beta, depth=L))
     assert tau == pytest.approx(analytic_threshold(beta, L), rel=1e-10)
     eps = 1e-7
-    assert float(dd.optimal_amplitude(tau * (1 - eps), beta, L)) == 0.0
-    above = float(dd.optimal_amplitude(tau * (1 + eps), beta, L))
+    assert float(dd.optimal_amplitude(tau * (1 - eps), beta=beta, depth=L)) == 0.0
+    above = float(dd.optimal_amplitude(tau * (1 + eps), beta=beta, depth=L))
     assert above > 0.0
     if L > 2:
         # a genuine jump: the amplitude leaps from 0 to about s_τ = (β(L−2))^{L/(2L−2)}
@@ -163,10 +163,10 @@ def test_threshold_jumps_above_beta_for_deep_nets(L, beta):
 
     (True for these β; see the next test for the large-β regime where it is not.)
     """
-    tau = float(dd.amplitude_threshold(beta, L))
+    tau = float(dd.amplitude_threshold(beta=beta, depth=L))
     assert tau > beta * (1 + 1e-3)
     sigma = 0.5 * (beta + tau)  # in (β, τ)
-    assert float(dd.optimal_amplitude(sigma, beta, L)) == 0.0
+    assert float(dd.optimal_amplitude(sigma, beta=beta, depth=L)) == 0.0
     s_b, _, _ = brute_scalar_min(sigma, beta, L)
     assert s_b == 0.0
 
@@ -180,10 +180,10 @@ def test_threshold_falls_below_beta_for_large_beta(L):
     a = L / (2 * L - 2)
     c = (L - 2) ** a + (L - 2) ** ((2 - L) / (2 * L - 2))
     beta = 2.0 * c ** ((2 * L - 2) / (L - 2))
-    tau = float(dd.amplitude_threshold(beta, L))
+    tau = float(dd.amplitude_threshold(beta=beta, depth=L))
     assert tau < beta
     sigma = 0.5 * (tau + beta)
-    s = float(dd.optimal_amplitude(sigma, beta, L))
+    s = float(dd.optimal_amplitude(sigma, beta=beta, depth=L))
     s_b, f_b, _ = brute_scalar_min(sigma, beta, L)
     assert s > 0 and s_b > 0
     assert float(scalar_obj(s, sigma, beta, L)) <= f_b + 1e-10
@@ -226,7 +226,7 @@ def test_ridge_path_beats_brute_force_2d(L, seed):
     X, y = _ridge_problem(seed)
     for frac in (0.05, 0.3, 0.8):
         beta = frac * float(np.linalg.norm(X.T @ y))
-        res = dd.ridge_path_solution(X, y, beta, L)
+        res = dd.ridge_path_solution(X, y, beta=beta, depth=L)
         # its value is the objective of its v
         assert res.objective == pytest.approx(ridge_obj(res.v, X, y, beta, L), rel=1e-12, abs=1e-14)
         grid_min, refined = brute_ridge_2d(X, y, beta, L)
@@ -240,7 +240,7 @@ def test_ridge_path_beats_brute_force_2d(L, seed):
 def test_ridge_path_matches_lbfgs_from_several_starts(L, seed):
     X, y = _ridge_problem(10 + seed, n=9, d=5)
     beta = 0.25 * float(np.linalg.norm(X.T @ y))
-    res = dd.ridge_path_solution(X, y, beta, L)
+    res = dd.ridge_path_solution(X, y, beta=beta, depth=L)
     vals = lbfgs_ridge(X, y, beta, L) + [0.5 * float(y @ y)]
     assert min(vals) == pytest.approx(res.objective, rel=1e-8)
     assert all(v >= res.objective * (1 - 1e-9) for v in vals)
@@ -251,7 +251,7 @@ def test_ridge_path_solution_lies_on_ridge_path(L):
     """Thm 3.3: a non-zero optimum is v(μ) = (XᵀX + μI)⁻¹Xᵀy with μ‖v‖^{2−2/L} = β."""
     X, y = _ridge_problem(21, n=9, d=4)
     beta = 0.05 * float(np.linalg.norm(X.T @ y))
-    res = dd.ridge_path_solution(X, y, beta, L)
+    res = dd.ridge_path_solution(X, y, beta=beta, depth=L)
     assert np.linalg.norm(res.v) > 0
     mu = float(res.mu)
     v_mu = np.linalg.solve(X.T @ X + mu * np.eye(X.shape[1]), X.T @ y)
@@ -263,7 +263,7 @@ def test_ridge_path_L2_matches_cvxpy_group_lasso():
     cp = pytest.importorskip("cvxpy")
     X, y = _ridge_problem(31, n=10, d=4)
     beta = 0.4 * float(np.linalg.norm(X.T @ y))
-    res = dd.ridge_path_solution(X, y, beta, 2)
+    res = dd.ridge_path_solution(X, y, beta=beta, depth=2)
     v = cp.Variable(4)
     prob = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(X @ v - y) + beta * cp.norm(v, 2)))
     prob.solve(solver=cp.CLARABEL)
@@ -276,14 +276,14 @@ def test_ridge_path_L2_matches_cvxpy_group_lasso():
 def test_ridge_path_zero_when_beta_large(L):
     X, y = _ridge_problem(41, n=8, d=3)
     beta = 50.0 * float(np.linalg.norm(X.T @ y)) + 10.0
-    res = dd.ridge_path_solution(X, y, beta, L)
+    res = dd.ridge_path_solution(X, y, beta=beta, depth=L)
     np.testing.assert_array_equal(res.v, np.zeros(3))
     assert res.objective == pytest.approx(0.5 * float(y @ y), rel=1e-14)
 
 
 def test_ridge_path_accepts_column_vector_target():
     X, y = _ridge_problem(51, n=8, d=3)
-    a = dd.ridge_path_solution(X, y, 0.5, 3)
+    a = dd.ridge_path_solution(X, y, beta=0.5, depth=3)
     b = dd.ridge_path_solution(X, y.reshape(-1, 1), 0.5, 3)
     np.testing.assert_allclose(np.ravel(b.v), np.ravel(a.v), rtol=1e-12, atol=1e-14)
 
@@ -291,16 +291,16 @@ def test_ridge_path_accepts_column_vector_target():
 # ----------------------------------------------------------------------------- bad inputs
 
 
-@pytest.mark.parametrize("fn", [lambda b: dd.optimal_amplitude(1.0, b, 3),
-                                lambda b: dd.amplitude_threshold(b, 3),
+@pytest.mark.parametrize("fn", [lambda b: dd.optimal_amplitude(1.0, beta=b, depth=3),
+                                lambda b: dd.amplitude_threshold(beta=b, depth=3),
                                 lambda b: dd.ridge_path_solution(np.eye(3), np.ones(3), b, 3)])
 def test_scalar_solvers_reject_negative_beta(fn):
     with pytest.raises(ValueError, match=r"`beta` == -1\.0, must be >= 0"):
         fn(-1.0)
 
 
-@pytest.mark.parametrize("fn", [lambda L: dd.optimal_amplitude(1.0, 0.5, L),
-                                lambda L: dd.amplitude_threshold(0.5, L),
+@pytest.mark.parametrize("fn", [lambda L: dd.optimal_amplitude(1.0, beta=0.5, depth=L),
+                                lambda L: dd.amplitude_threshold(beta=0.5, depth=L),
                                 lambda L: dd.ridge_path_solution(np.eye(3), np.ones(3), 0.5, L)])
 def test_scalar_solvers_reject_bad_depth(fn):
     with pytest.raises(ValueError, match=r"`depth` == 1, must be >= 2"):

@@ -167,7 +167,7 @@ def test_closed_form_whitened_relu_is_optimal(seed, n, extra, k, beta, depth, h)
 @settings(max_examples=50, deadline=None)
 @given(sigma=st.floats(0.0, 10.0), beta=st.floats(1e-3, 5.0), depth=st.integers(2, 6))
 def test_optimal_amplitude_beats_dense_search(sigma, beta, depth):
-    s_star = deepdual.optimal_amplitude(sigma, beta, depth)
+    s_star = deepdual.optimal_amplitude(sigma, beta=beta, depth=depth)
     assert np.isfinite(s_star) and 0.0 <= s_star <= sigma
 
     def f(s):
@@ -181,9 +181,9 @@ def test_optimal_amplitude_beats_dense_search(sigma, beta, depth):
 @given(sigmas=st.lists(st.floats(0.0, 5.0), min_size=1, max_size=6), beta=st.floats(1e-3, 2.0),
        depth=st.integers(2, 5))
 def test_optimal_amplitude_vectorized_matches_scalar(sigmas, beta, depth):
-    out = deepdual.optimal_amplitude(np.array(sigmas), beta, depth)
+    out = deepdual.optimal_amplitude(np.array(sigmas), beta=beta, depth=depth)
     assert out.shape == (len(sigmas),)
-    assert out.tolist() == [deepdual.optimal_amplitude(s, beta, depth) for s in sigmas]
+    assert out.tolist() == [deepdual.optimal_amplitude(s, beta=beta, depth=depth) for s in sigmas]
 
 
 # ----------------------------------------------------------------------------- whitening

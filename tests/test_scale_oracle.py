@@ -884,7 +884,7 @@ def _result_value(res):
 def test_ridge_path_solution_and_project_at_scale(y_scale, beta):
     X, y, _, _, _ = make_problem("scalar_tall", 60, y_scale=y_scale, n=9, d=4)
     for L in (2, 5):
-        res = dd.ridge_path_solution(X, y, beta, L)
+        res = dd.ridge_path_solution(X, y, beta=beta, depth=L)
         v = np.asarray(res.v, dtype=np.float64).reshape(-1)
         nv = float(np.linalg.norm(v))
         # its objective, recomputed from v with the residual formed as a vector
@@ -898,7 +898,7 @@ def test_ridge_path_solution_and_project_at_scale(y_scale, beta):
         assert val <= Pm + sm + s, f"L={L}: ridge_path_solution {val!r} above our {Pm!r}"
         assert abs(val - Pm) <= 1e-9 * Pm + sm + s
     # P_{X,β}(y) = y − X v*(L = 2); feasibility ‖Xᵀλ‖ <= β; scale: P_{X,β}(cy) = c P_{X,β/c}(y)
-    lam = np.asarray(dd.project(y, X, beta), dtype=np.float64)
+    lam = np.asarray(dd.project(X, y, beta=beta), dtype=np.float64)
     _, v2 = scalar_linear_oracle(X, y, beta, 2)
     lam_mine = y - X @ v2
     err = 10 * (X.shape[0] + X.shape[1]) * UNIT * (np.abs(X) @ np.abs(v2) + np.abs(y))
@@ -907,8 +907,8 @@ def test_ridge_path_solution_and_project_at_scale(y_scale, beta):
         (np.linalg.norm(lam - lam_mine), np.linalg.norm(lam_mine))
     assert np.linalg.norm(X.T @ lam) <= beta * (1 + 1e-9) + 4 * X.shape[0] * UNIT * np.abs(X).sum() * np.abs(lam).max()
     c = 1e-3 if y_scale > 1 else 1e3
-    lam_c = np.asarray(dd.project(c * y, X, beta), dtype=np.float64)
-    lam_1 = np.asarray(dd.project(y, X, beta / c), dtype=np.float64)
+    lam_c = np.asarray(dd.project(X, c * y, beta=beta), dtype=np.float64)
+    lam_1 = np.asarray(dd.project(X, y, beta=beta / c), dtype=np.float64)
     assert np.linalg.norm(lam_c - c * lam_1) <= 1e-8 * np.linalg.norm(lam_c) + c * np.linalg.norm(err) + \
         np.linalg.norm(err) * c, (np.linalg.norm(lam_c - c * lam_1), np.linalg.norm(lam_c))
 
@@ -924,9 +924,9 @@ def test_nuclear_norm_regression_at_scale(y_scale, beta):
     X, Y, _, _, _ = make_problem("nuclear", 61, y_scale=y_scale, n=9, d=5, K=3)
     if below_roundoff(X, Y, beta):  # documented limit: the warning says so, the bound stays valid
         with pytest.warns(RuntimeWarning, match="below the float64 round-off level"):
-            res = dd.nuclear_norm_regression(X, Y, beta)
+            res = dd.nuclear_norm_regression(X, Y, beta=beta)
     else:
-        res = dd.nuclear_norm_regression(X, Y, beta)
+        res = dd.nuclear_norm_regression(X, Y, beta=beta)
     W = np.asarray(res.W)
     R = X @ W - Y
     P_W = 0.5 * float((R**2).sum()) + beta * float(np.linalg.svd(W, compute_uv=False).sum())
@@ -948,13 +948,13 @@ def test_nuclear_norm_regression_at_scale(y_scale, beta):
 def test_spline_lasso_scale_identity(y_scale, beta):
     X, y, _, _, _ = make_problem("spline", 62, y_scale=y_scale, n=8)
     x = X[:, 0]
-    r1 = dd.spline_lasso(x, y, beta)
+    r1 = dd.spline_lasso(x, y, beta=beta)
     v1 = _result_value(r1)
     for v in (v1, r1.lower_bound, r1.gap):
         assert math.isfinite(v)
     assert r1.lower_bound <= v1 * (1 + 1e-12)
     c = 1e-3 if y_scale > 1 else 1e3
-    r2 = dd.spline_lasso(x, c * y, beta * c)
+    r2 = dd.spline_lasso(x, c * y, beta=beta * c)
     v2 = _result_value(r2)
     # exact solver: values agree to 1e-8 relative (plus each side's certified gap, if any is left)
     assert abs(v2 / c**2 - v1) <= 1e-8 * v1 + max(r1.gap, 0) + max(r2.gap, 0) / c**2, (v2 / c**2, v1)
@@ -1003,8 +1003,8 @@ def test_amplitude_threshold_closed_form_and_scaling(L):
     # the jump: just below τ the optimum is 0, just above it is ≈ (L−2)/(L−1)·τ (> 0 for L > 2)
     for b in (1e-12, 1e-3, 1.0, 1e6):
         t = tau(b, L)
-        below = float(dd.optimal_amplitude(t * (1 - 1e-7), b, L))
-        above = float(dd.optimal_amplitude(t * (1 + 1e-7), b, L))
+        below = float(dd.optimal_amplitude(t * (1 - 1e-7), beta=b, depth=L))
+        above = float(dd.optimal_amplitude(t * (1 + 1e-7), beta=b, depth=L))
         assert below == 0.0, (b, below)
         if L == 2:
             assert 0 < above <= 2e-7 * t
@@ -1024,7 +1024,7 @@ def test_optimal_amplitude_against_brute_force(L, beta):
     Values: the library's amplitude is never worse than the brute-force one (value rounding
     ~eps of φ = O(1)); amplitudes agree to 1e-9 relative away from the jump (|b/b_crit − 1| > 1e-6),
     where φ'' >= a constant, so value-accurate minimizers are argmin-accurate after Newton polish."""
-    s_lib = np.asarray(dd.optimal_amplitude(SIGMAS, beta, L), dtype=np.float64)
+    s_lib = np.asarray(dd.optimal_amplitude(SIGMAS, beta=beta, depth=L), dtype=np.float64)
     assert s_lib.shape == SIGMAS.shape and np.all(np.isfinite(s_lib)) and np.all(s_lib >= 0)
     for sigma, s in zip(SIGMAS, s_lib):
         b = beta * sigma ** (2.0 / L - 2.0)
@@ -1044,7 +1044,7 @@ def test_optimal_amplitude_against_brute_force(L, beta):
 @given(log_sigma=st.floats(-8, 8), log_beta=st.floats(-12, 6), L=st.integers(2, 40))
 def test_optimal_amplitude_property(log_sigma, log_beta, L):
     sigma, beta = 10.0**log_sigma, 10.0**log_beta
-    s = float(dd.optimal_amplitude(sigma, beta, L))
+    s = float(dd.optimal_amplitude(sigma, beta=beta, depth=L))
     assert math.isfinite(s) and 0 <= s <= sigma * (1 + 4 * EPS)
     b = beta * sigma ** (2.0 / L - 2.0)
     _, v_b = brute_unit_amplitude(b, L)

@@ -66,7 +66,7 @@ def test_lasso_matches_cvxpy_and_certificate(seed, n, scale):
     rng = np.random.default_rng(seed)
     x, y = random_problem(rng, n, duplicates=seed % 3 == 0)
     beta = scale * float(np.std(y) * np.std(x))
-    res = spline_lasso(x, y, beta)
+    res = spline_lasso(x, y, beta=beta)
     ref = cvxpy_lasso(x, y, beta)
     assert res.objective == pytest.approx(ref, rel=1e-7, abs=1e-12)
     # value and certificate are what they claim, recomputed with dense linear algebra
@@ -119,13 +119,13 @@ def test_branches_argument_pads_with_zero_neurons():
 def test_large_beta_gives_the_constant_and_small_n():
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal(10), rng.standard_normal(10)
-    res = spline_lasso(x, y, 1e6)
+    res = spline_lasso(x, y, beta=1e6)
     assert res.support == 0 and res.intercept == pytest.approx(y.mean(), abs=1e-12)
     assert res.objective == pytest.approx(0.5 * np.sum((y - y.mean()) ** 2), rel=1e-12)
-    one = spline_lasso([1.0], [2.0], 0.3)
+    one = spline_lasso([1.0], [2.0], beta=0.3)
     assert one.objective == pytest.approx(0.0, abs=1e-15) and one.intercept == 2.0
     for beta in (1e-3, 0.4, 10.0):
-        two = spline_lasso([0.0, 1.0, 1.0], [0.0, 1.0, 3.0], beta)
+        two = spline_lasso([0.0, 1.0, beta=1.0], [0.0, 1.0, 3.0], beta)
         assert two.objective == pytest.approx(cvxpy_lasso(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 3.0]), beta),
                                           rel=1e-7, abs=1e-12)
 
@@ -135,7 +135,7 @@ def test_affine_and_single_left_neuron_data():
     x = np.linspace(-1, 1, 21)
     for y in (2 * x + 1, np.maximum(0.3 - x, 0.0), -np.maximum(x - 0.2, 0) + 0.5 * x, np.abs(x)):
         for beta in (1e-4, 0.05, 0.5):
-            res = spline_lasso(x, y, beta)
+            res = spline_lasso(x, y, beta=beta)
             assert res.objective == pytest.approx(cvxpy_lasso(x, y, beta), rel=1e-7, abs=1e-12)
             assert res.gap <= 1e-10 * max(1.0, res.objective)
 
@@ -178,7 +178,7 @@ def test_random_networks_never_beat_the_lasso():
     y = rng.standard_normal(9)
     X = x.reshape(-1, 1)
     for beta in (1e-3, 0.05, 0.5):
-        best = spline_lasso(x, y, beta).objective
+        best = spline_lasso(x, y, beta=beta).objective
         for trial in range(40):
             m = int(rng.integers(1, 12))
             gaps = rng.integers(0, 8, m)
@@ -249,7 +249,7 @@ def test_gradient_training_never_beats_the_exact_optimum(seed):
     x = rng.uniform(-1, 1, 8)
     y = rng.standard_normal(8)
     beta = 0.05
-    exact = spline_lasso(x, y, beta)
+    exact = spline_lasso(x, y, beta=beta)
     net = _train(x, y, beta, m=30, seed=seed)
     value = objective(net, x.reshape(-1, 1), y, beta=beta)
     assert value >= exact.objective * (1 - 1e-9)
@@ -282,15 +282,15 @@ def test_certificate_rejects_other_architectures():
 def test_bad_inputs():
     x = np.array([0.0, 1.0, 1.0, 2.0])
     with pytest.raises(ValueError, match=r"repeated values of `x` have different targets `y`.*beta > 0"):
-        spline_lasso(x, [0.0, 1.0, 2.0, 3.0], 0.0)
+        spline_lasso(x, [0.0, beta=1.0, 2.0, 3.0], 0.0)
     with pytest.raises(ValueError, match=r"repeated values of `x`"):
         spline_closed_form(x, [0.0, 1.0, 2.0, 3.0], beta=0.0)
     with pytest.raises(ValueError, match="`x` contains 1 NaN"):
-        spline_lasso([0.0, np.nan, 1.0], [1.0, 2.0, 3.0], 0.1)
+        spline_lasso([0.0, np.nan, beta=1.0], [1.0, 2.0, 3.0], 0.1)
     with pytest.raises(ValueError, match="`y` contains 1 NaN"):
         spline_closed_form([0.0, 0.5, 1.0], [1.0, np.nan, 3.0], beta=0.1)
     with pytest.raises(ValueError, match=r"`beta` == -1.0, must be >= 0"):
-        spline_lasso([0.0, 1.0], [1.0, 2.0], -1.0)
+        spline_lasso([0.0, 1.0], beta=[1.0, 2.0], -1.0)
     with pytest.raises(ValueError, match=r"`x` has shape \(3, 2\).*single feature"):
         spline_closed_form(np.zeros((3, 2)), np.zeros(3), beta=0.1)
     with pytest.raises(ValueError, match=r"`y` has shape \(3, 2\).*scalar outputs"):

@@ -12,10 +12,10 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "networks": ["MLP", "ParallelNet", "PaperBatchNorm", "objective", "penalty"],
-    "scalar": ["optimal_amplitude", "amplitude_threshold", "ridge_path_solution"],
+    "scalar": ["optimal_amplitude", "amplitude_threshold", "ridge_path_solution", "RidgePathResult"],
     "theorems": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
-    "theorems.spline": ["spline_lasso"],
-    "duality": ["feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project"],
+    "theorems.spline": ["spline_lasso", "SplineLassoResult"],
+    "duality": ["feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project", "NuclearResult"],
     "solution": ["Certificate", "NoCertificateError", "Solution"],
     "certificates": ["certify", "certify_spline"],
     "metrics": ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",

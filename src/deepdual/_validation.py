@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "check_scalar",
+    "identity_error",
     "as_float_array",
     "check_array",
     "check_targets",
@@ -97,26 +99,68 @@ def check_targets(Y, n_rows: int, name: str = "Y", x_name: str = "X") -> np.ndar
     return np.array(arr, dtype=np.float64, copy=True)
 
 
+def check_scalar(value, name: str, *, target_type=numbers.Real, min_val=None, max_val=None,
+                 include_boundaries: str = "both", allow_none: bool = False):
+    """Validate a scalar parameter, in the manner of scikit-learn's ``check_scalar``.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The argument's name, used in the message (``"`lr` == -1.0, must be > 0."``).
+    target_type : type or tuple of types, default numbers.Real
+        ``bool`` is never accepted as a number. Reals are returned as ``float``, integers as ``int``.
+    min_val, max_val : float, optional
+        Bounds; ``include_boundaries`` in ``{"both", "left", "right", "neither"}`` says which are allowed.
+    allow_none : bool, default False
+        Return ``None`` unchanged when given.
+
+    Returns
+    -------
+    float, int or None
+
+    Raises
+    ------
+    TypeError
+        Wrong type (``bool`` counts as wrong for numbers).
+    ValueError
+        NaN, infinite, or outside the bounds.
+    """
+    if value is None and allow_none:
+        return None
+    if include_boundaries not in ("both", "left", "right", "neither"):
+        raise ValueError(f"include_boundaries == {include_boundaries!r}, must be 'both', 'left', 'right' or "
+                         "'neither'.")
+    types = target_type if isinstance(target_type, tuple) else (target_type,)
+    if isinstance(value, bool) or not isinstance(value, types):
+        wanted = " or ".join("an integer" if t is numbers.Integral else "a real number" if t is numbers.Real
+                             else t.__name__ for t in types)
+        raise TypeError(f"`{name}` must be {wanted}, got {type(value).__name__} {value!r}.")
+    integral = all(t is numbers.Integral or (isinstance(t, type) and issubclass(t, numbers.Integral))
+                   for t in types)
+    out = int(value) if integral else float(value)
+    if not integral and not np.isfinite(out):
+        raise ValueError(f"`{name}` == {out}, must be finite.")
+    low_ok = include_boundaries in ("both", "left")
+    high_ok = include_boundaries in ("both", "right")
+    if min_val is not None and (out < min_val or (out == min_val and not low_ok)):
+        raise ValueError(f"`{name}` == {out}, must be {'>=' if low_ok else '>'} {min_val}.")
+    if max_val is not None and (out > max_val or (out == max_val and not high_ok)):
+        raise ValueError(f"`{name}` == {out}, must be {'<=' if high_ok else '<'} {max_val}.")
+    return out
+
+
 def check_beta(beta, name: str = "beta", *, allow_zero: bool = True) -> float:
-    """Validate a regularization strength: a real, finite number, >= 0 (or > 0)."""
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number, got {type(beta).__name__}.")
-    value = float(beta)
-    if not np.isfinite(value):
-        raise ValueError(f"`{name}` == {value}, must be finite.")
-    if value < 0 or (not allow_zero and value == 0):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"`{name}` == {value}, must be {bound}.")
-    return value
+    """Validate the regularization strength ``β``: a finite real number, ``>= 0`` (or ``> 0``).
+
+    For every other scalar parameter use :func:`check_scalar`.
+    """
+    return check_scalar(beta, name, min_val=0.0, include_boundaries="both" if allow_zero else "right")
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
     """Validate an integer count ``>= minimum`` (bools are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer, got {type(value).__name__} {value!r}.")
-    if int(value) < minimum:
-        raise ValueError(f"`{name}` == {int(value)}, must be >= {minimum}.")
-    return int(value)
+    return check_scalar(value, name, target_type=numbers.Integral, min_val=minimum)
 
 
 def check_depth(depth, name: str = "depth") -> int:
@@ -161,6 +205,18 @@ def check_one_hot(Y: np.ndarray, name: str = "Y", *, theorem: str = "This theore
         )
 
 
+def identity_error(G: np.ndarray) -> float:
+    """``‖G − I‖_F``: the one test of a matrix identity (``XXᵀ = I``, ``XᵀX = I``) used everywhere.
+
+    The Frobenius norm bounds the spectral norm and needs no eigensolve; every check of whitened or
+    orthonormal data compares it with the same tolerance (:data:`IDENTITY_TOL`).
+    """
+    G = np.asarray(G, dtype=np.float64)
+    D = G.copy()
+    D[np.diag_indices_from(D)] -= 1.0
+    return float(np.linalg.norm(D))
+
+
 def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theorem 4.3",
                         tol: float = IDENTITY_TOL) -> None:
     """Require X Xᵀ = I_n (whitened rows), which needs n <= d."""
@@ -170,7 +226,7 @@ def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theor
             f"{theorem} needs X Xᵀ = I (whitened rows), impossible with n = {n} samples > d = {d} "
             "features. Use at most d samples, or a network with batch normalization (Theorem 4.4)."
         )
-    err = float(np.linalg.norm(X @ X.T - np.eye(n)))  # Frobenius: bounds the spectral norm, no eigensolve
+    err = identity_error(X @ X.T)
     if err > tol:
         raise ValueError(
             f"{theorem} needs X Xᵀ = I (whitened rows); got ‖X Xᵀ − I‖_F = {err:.3g}. "
@@ -181,9 +237,9 @@ def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theor
 def orthonormal_side(X: np.ndarray, tol: float = IDENTITY_TOL) -> str | None:
     """Return ``"columns"`` if XᵀX = I, ``"rows"`` if XXᵀ = I, else ``None``."""
     n, d = X.shape
-    if n >= d and np.linalg.norm(X.T @ X - np.eye(d), ord=2) <= tol:
+    if n >= d and identity_error(X.T @ X) <= tol:
         return "columns"
-    if n <= d and np.linalg.norm(X @ X.T - np.eye(n), ord=2) <= tol:
+    if n <= d and identity_error(X @ X.T) <= tol:
         return "rows"
     return None
 

@@ -27,9 +27,9 @@ import numpy as np
 
 from ._validation import (
     check_array,
-    check_beta,
     check_choice,
     check_positive_int,
+    check_scalar,
     check_widths,
     tensor_to_numpy,
 )
@@ -372,7 +372,7 @@ def teacher_data(n, d, k, *, depth=2, width=50, activation="linear", noise=0.0, 
     depth = check_positive_int(depth, "depth")
     widths = check_widths(width, "width", depth - 1)
     activation = check_choice(activation, "activation", ("linear", "relu"))
-    noise = check_beta(noise, "noise")
+    noise = check_scalar(noise, "noise", min_val=0.0)
     rng = np.random.default_rng(_check_seed(seed))
 
     X = rng.standard_normal((n, d))

@@ -22,7 +22,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from . import _validation as V
+from ._compat import keyword_only
 from ._numerics import significant
+from ._records import Record
 
 __all__ = ["optimal_amplitude", "amplitude_threshold", "branch_penalty", "ridge_path_solution",
            "RidgePathResult", "amplitudes_and_deficits"]
@@ -113,7 +115,8 @@ def amplitudes_and_deficits(sigma, beta: float, depth: int) -> tuple[np.ndarray,
     return amps, defs
 
 
-def optimal_amplitude(sigma, beta: float, depth: int):
+@keyword_only("beta", "depth")
+def optimal_amplitude(sigma, *, beta: float, depth: int):
     """Exact minimizer of the balanced single-branch problem (SPEC §1).
 
     .. math::
@@ -152,7 +155,8 @@ def optimal_amplitude(sigma, beta: float, depth: int):
     return float(out) if out.ndim == 0 else out
 
 
-def amplitude_threshold(beta: float, depth: int) -> float:
+@keyword_only("beta", "depth")
+def amplitude_threshold(*, beta: float, depth: int) -> float:
     """The jump point ``τ_L(β)``: ``s*(σ) = 0`` for ``σ < τ`` and ``> 0`` above (``τ = β`` for ``L = 2``).
 
     By scale invariance ``τ_L(β) = (β / b_L)^{L/(2L−2)}``, where ``b_L`` is the normalized jump point,
@@ -171,7 +175,7 @@ def amplitude_threshold(beta: float, depth: int) -> float:
 
 # ---------------------------------------------------------------------------- ridge path
 @dataclass(frozen=True)
-class RidgePathResult:
+class RidgePathResult(Record):
     """Solution of ``min_v ½‖Xv − y‖² + (βL/2)‖v‖^{2/L}``.
 
     Attributes
@@ -259,7 +263,8 @@ def _isolate_roots(a: np.ndarray, s2: np.ndarray, p: float, b: float, lo: float,
     return roots
 
 
-def ridge_path_solution(X: np.ndarray, y: np.ndarray, beta: float, depth: int) -> RidgePathResult:
+@keyword_only("beta", "depth")
+def ridge_path_solution(X: np.ndarray, y: np.ndarray, *, beta: float, depth: int) -> RidgePathResult:
     """Global minimizer of the scalar-output deep linear problem on any ``X`` (Theorem 3.3).
 
     .. math::

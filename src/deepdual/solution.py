@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from . import _validation as V
+from ._records import Record
 from .metrics import numerical_rank
 
 __all__ = ["Solution", "Certificate", "NoCertificateError"]
@@ -19,7 +20,7 @@ class NoCertificateError(ValueError):
 
 
 @dataclass(frozen=True)
-class Certificate:
+class Certificate(Record):
     """A global-optimality certificate of a network for the regularized problem (2).
 
     Attributes
@@ -46,18 +47,14 @@ class Certificate:
     exact: bool
     dual: np.ndarray | None = field(default=None, repr=False)
 
-    @property
-    def relative_gap(self) -> float:
-        """``gap / max(|objective|, tiny)``."""
-        return self.gap / max(abs(self.objective), np.finfo(float).tiny)
-
     def to_dict(self) -> dict:
+        """JSON-serializable summary (no dual variable)."""
         return {"objective": self.objective, "lower_bound": self.lower_bound, "gap": self.gap,
                 "relative_gap": self.relative_gap, "method": self.method, "exact": self.exact}
 
 
 @dataclass(frozen=True)
-class Solution:
+class Solution(Record):
     """A globally optimal network given by a theorem of the paper.
 
     Attributes
@@ -99,12 +96,6 @@ class Solution:
     whitener: Any = None
     details: dict = field(default_factory=dict, repr=False)
 
-    @property
-    def relative_gap(self) -> float | None:
-        if self.gap is None:
-            return None
-        return self.gap / max(abs(self.objective), np.finfo(float).tiny)
-
     def predict(self, X_new) -> np.ndarray:
         """Network output on new inputs (raw inputs if a whitener was fitted), float64 ``(n, K)``.
 
@@ -129,6 +120,10 @@ class Solution:
         return out.detach().cpu().double().numpy()
 
     def summary(self) -> dict:
+        """Same as :meth:`to_dict`."""
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
         """JSON-serializable summary (no network weights)."""
         return {"theorem": self.theorem, "objective": self.objective, "optimum": self.optimum,
                 "lower_bound": self.lower_bound, "gap": self.gap, "relative_gap": self.relative_gap,

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import IDENTITY_TOL, check_array, check_beta
+from ._validation import IDENTITY_TOL, check_array, check_scalar, identity_error
 
 __all__ = ["Whitener", "whiten_rows", "is_whitened"]
 
@@ -217,13 +217,13 @@ def whiten_rows(X, *, rtol: float | None = None) -> tuple[np.ndarray, Whitener]:
 
 
 def is_whitened(X, tol: float = IDENTITY_TOL) -> bool:
-    """Return whether the rows of ``X`` are orthonormal: :math:`\\|X X^\\top - I_n\\|_2 \\le` ``tol``.
+    """Return whether the rows of ``X`` are orthonormal: :math:`\\|X X^\\top - I_n\\|_F \\le` ``tol``.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     tol : float, default=1e-8
-        Tolerance on the spectral norm of :math:`X X^\\top - I_n`.
+        Tolerance on the Frobenius norm of :math:`X X^\\top - I_n` (the same test as the closed forms).
 
     Returns
     -------
@@ -235,8 +235,8 @@ def is_whitened(X, tol: float = IDENTITY_TOL) -> bool:
     Ergen & Pilanci (2021), Theorem 4.3.
     """
     X = check_array(X, "X")
-    tol = check_beta(tol, "tol")
+    tol = check_scalar(tol, "tol", min_val=0.0)
     n, d = X.shape
     if n > d:
         return False
-    return bool(np.linalg.norm(X @ X.T - np.eye(n), ord=2) <= tol)
+    return bool(identity_error(X @ X.T) <= tol)

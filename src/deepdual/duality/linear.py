@@ -25,7 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validation as V
+from .._compat import keyword_only
 from .._numerics import EPS, dual_objective, significant
+from .._records import Record
 
 __all__ = [
     "linear_dual_objective",
@@ -110,7 +112,7 @@ def min_norm_penalty(W: np.ndarray, depth: int) -> float:
 
 
 @dataclass(frozen=True)
-class NuclearResult:
+class NuclearResult(Record):
     """Result of :func:`nuclear_norm_regression`.
 
     Attributes
@@ -161,7 +163,8 @@ def _normalized_gap(Z, B, S, perp2, beta):
     return value, lower, floor
 
 
-def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: float = 1e-10,
+@keyword_only("beta")
+def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, *, beta: float, tol: float = 1e-10,
                             max_iter: int = 200_000, stall_iter: int = 3_000) -> NuclearResult:
     """Certified solver of ``min_W ½‖XW − Y‖² + β‖W‖_*`` (two-layer linear network, Theorem 2.4).
 
@@ -248,11 +251,14 @@ def nuclear_norm_regression(X: np.ndarray, Y: np.ndarray, beta: float, *, tol: f
     objective = 0.5 * float(np.sum(R**2)) + beta * float(np.linalg.svd(W, compute_uv=False).sum())
     rel = (objective - lower) / max(abs(objective), np.finfo(float).tiny)
     if objective - lower > tol * abs(objective):
-        if gap <= 1e3 * floor or bn <= ROUNDOFF_BETA * max(X.shape) * EPS:
+        if bn <= ROUNDOFF_BETA * max(X.shape) * EPS:
             why = (f"`beta` = {beta:.3g} is below the float64 round-off level of this problem "
                    f"(β/(σ_max(X)·‖Y‖) = {bn:.2g} <= {ROUNDOFF_BETA:g}·max(n, d)·eps): the dual residual cannot "
                    "be resolved more finely than round-off, so the certified gap stays loose; the network is "
                    "the least-squares fit to machine precision")
+        elif gap <= 1e3 * floor:
+            why = (f"`tol` = {tol:g} is below the float64 round-off floor of this problem (relative "
+                   f"{floor / max(value, np.finfo(float).tiny):.1g})")
         else:
             why = (f"ill-conditioned X (σ_max/σ_min = {s1 / float(s[-1]):.3g} slows the solver's linear rate)")
         warnings.warn(f"nuclear_norm_regression stopped after {it} iterations with relative duality gap "
@@ -289,16 +295,20 @@ def _certified_in_svd_coordinates(Z, B, S, perp, bn, U, ny, shape):
     return ny * ny * value, ny * ny * lower, Lam
 
 
-def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
+def project(X, Y, *args, beta: float | None = None, tol: float = 1e-10) -> np.ndarray:
     """The projection ``P_{X,β}(Y)`` onto ``{U : σ_max(XᵀU) <= β}`` (``‖Xᵀu‖₂ <= β`` for a vector).
 
     By Moreau decomposition ``P_{X,β}(Y) = Y − X W*`` where ``W*`` solves the two-layer problem
     ``min ½‖XW − Y‖² + β‖W‖_*``; for a vector ``y`` that is the exact ridge root of Theorem 2.3.
 
+    .. deprecated:: 0.2
+        The old order ``project(Y, X, beta)`` (three positional arguments, or a 1-D first argument)
+        still works and emits a ``FutureWarning``; use ``project(X, Y, beta=...)``.
+
     Parameters
     ----------
-    Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     X : array-like of shape (n_samples, n_features)
+    Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     beta : float
 
     Returns
@@ -311,6 +321,15 @@ def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
     """
     from ..scalar import _ridge_path
 
+    if args or np.ndim(X) == 1:  # the pre-0.2 order project(Y, X, beta)
+        if len(args) > 1 or (args and beta is not None):
+            raise TypeError("project() takes (X, Y, *, beta=...).")
+        warnings.warn("project(Y, X, beta) is deprecated; call project(X, Y, beta=...) (X first, beta as a "
+                      "keyword).", FutureWarning, stacklevel=2)
+        X, Y = Y, X
+        beta = args[0] if args else beta
+    if beta is None:
+        raise TypeError("project() missing the keyword argument `beta`.")
     Xa = V.check_array(X, "X")
     vector = np.ndim(Y) == 1
     Ya = V.check_targets(Y, Xa.shape[0])
@@ -320,6 +339,6 @@ def project(Y, X, beta: float, *, tol: float = 1e-12) -> np.ndarray:
     elif Ya.shape[1] == 1:
         W = _ridge_path(Xa, Ya[:, 0], beta, 2).v[:, None]
     else:
-        W = nuclear_norm_regression(Xa, Ya, beta, tol=tol).W
+        W = nuclear_norm_regression(Xa, Ya, beta=beta, tol=tol).W
     P = Ya - Xa @ W
     return P[:, 0] if vector else P

@@ -52,6 +52,6 @@ def beta_for_rank(sig: np.ndarray, rank: int, depth: int) -> float:
     lower = float(sig[rank]) if rank < sig.size else 0.2 * float(sig[-1])
     target = float(np.sqrt(upper * lower))
     beta = _solve(lambda b: stationary_threshold(b, depth), target)
-    if amplitude_threshold(beta, depth) < upper:
+    if amplitude_threshold(beta=beta, depth=depth) < upper:
         return beta
-    return _solve(lambda b: amplitude_threshold(b, depth), target)
+    return _solve(lambda b: amplitude_threshold(beta=b, depth=depth), target)

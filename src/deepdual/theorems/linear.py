@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import IDENTITY_TOL, orthonormal_side
+from .._validation import IDENTITY_TOL, identity_error, orthonormal_side
 from ..duality import (
     min_norm_map,
     min_norm_penalty,
@@ -104,7 +104,7 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
             lower = residual_lower_bound(Y - X @ W, X, Y, beta)[0] if L == 2 else optimum
             theorem = _theorem(L, K, beta, special=side)
         elif L == 2:
-            res = nuclear_norm_regression(X, Y, beta, tol=tol)
+            res = nuclear_norm_regression(X, Y, beta=beta, tol=tol)
             U, s, Vt = min_norm_singular_values(res.W)
             W = (U * s) @ Vt
             optimum = res.objective
@@ -112,8 +112,8 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
             details.update(iterations=res.iterations)
             theorem = _theorem(L, K, beta)
         else:
-            e_cols = float(np.linalg.norm(X.T @ X - np.eye(d), ord=2))
-            e_rows = float(np.linalg.norm(X @ X.T - np.eye(n), ord=2))
+            e_cols = identity_error(X.T @ X)
+            e_rows = identity_error(X @ X.T)
             raise ValueError(
                 f"No closed form for a depth-{L} linear network with {K} outputs on this X: Theorem 3.6 needs "
                 f"XᵀX = I or XXᵀ = I, got ‖XᵀX − I‖ = {e_cols:.3g} and ‖XXᵀ − I‖ = {e_rows:.3g} "

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ... import _validation as V
+from ..._compat import keyword_only
+from ..._records import Record
 from ._active_set import _solve_merged
 from ._atoms import (
     _atom_values,
@@ -23,7 +25,7 @@ from ._atoms import (
 
 # ----------------------------------------------------------------------------------------------- result
 @dataclass(frozen=True)
-class SplineLassoResult:
+class SplineLassoResult(Record):
     """Certified solution of the 1-D ReLU Lasso (see :func:`spline_lasso`).
 
     Attributes
@@ -140,7 +142,8 @@ def _lasso_unit(x: np.ndarray, y: np.ndarray, beta: float, tol: float, max_iter:
                              _unmerge_dual(data, y, lam), int(iters), float(beta))
 
 
-def spline_lasso(x, y, beta: float, *, tol: float = 1e-10, max_iter: int = 200) -> SplineLassoResult:
+@keyword_only("beta")
+def spline_lasso(x, y, *, beta: float, tol: float = 1e-10, max_iter: int = 200) -> SplineLassoResult:
     """Exact, certified solution of the 1-D ReLU Lasso (two-layer ReLU network with biases).
 
     .. math::
