@@ -89,9 +89,8 @@ def test_project_takes_x_first_and_keeps_the_old_order_with_a_warning():
     with pytest.warns(FutureWarning, match=r"project\(Y, X, beta\) is deprecated"):
         old = dd.project(Y, X, 0.5)
     np.testing.assert_array_equal(old, new)
-    with pytest.warns(FutureWarning):
-        old1 = dd.project(Y[:, 0], X, beta=0.5)  # a 1-D first argument can only be the old Y
-    np.testing.assert_array_equal(old1, dd.project(X, Y[:, 0], beta=0.5))
+    with pytest.raises(ValueError, match="pass X first"):
+        dd.project(Y[:, 0], X, beta=0.5)  # the old order with a keyword beta: a clear error
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dd.project(X, Y, beta=0.5)  # the new form does not warn

@@ -125,7 +125,7 @@ def test_large_beta_gives_the_constant_and_small_n():
     one = spline_lasso([1.0], [2.0], beta=0.3)
     assert one.objective == pytest.approx(0.0, abs=1e-15) and one.intercept == 2.0
     for beta in (1e-3, 0.4, 10.0):
-        two = spline_lasso([0.0, 1.0, beta=1.0], [0.0, 1.0, 3.0], beta)
+        two = spline_lasso([0.0, 1.0, 1.0], [0.0, 1.0, 3.0], beta=beta)
         assert two.objective == pytest.approx(cvxpy_lasso(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 3.0]), beta),
                                           rel=1e-7, abs=1e-12)
 
@@ -282,15 +282,15 @@ def test_certificate_rejects_other_architectures():
 def test_bad_inputs():
     x = np.array([0.0, 1.0, 1.0, 2.0])
     with pytest.raises(ValueError, match=r"repeated values of `x` have different targets `y`.*beta > 0"):
-        spline_lasso(x, [0.0, beta=1.0, 2.0, 3.0], 0.0)
+        spline_lasso(x, [0.0, 1.0, 2.0, 3.0], beta=0.0)
     with pytest.raises(ValueError, match=r"repeated values of `x`"):
         spline_closed_form(x, [0.0, 1.0, 2.0, 3.0], beta=0.0)
     with pytest.raises(ValueError, match="`x` contains 1 NaN"):
-        spline_lasso([0.0, np.nan, beta=1.0], [1.0, 2.0, 3.0], 0.1)
+        spline_lasso([0.0, np.nan, 1.0], [1.0, 2.0, 3.0], beta=0.1)
     with pytest.raises(ValueError, match="`y` contains 1 NaN"):
         spline_closed_form([0.0, 0.5, 1.0], [1.0, np.nan, 3.0], beta=0.1)
     with pytest.raises(ValueError, match=r"`beta` == -1.0, must be >= 0"):
-        spline_lasso([0.0, 1.0], beta=[1.0, 2.0], -1.0)
+        spline_lasso([0.0, 1.0], [1.0, 2.0], beta=-1.0)
     with pytest.raises(ValueError, match=r"`x` has shape \(3, 2\).*single feature"):
         spline_closed_form(np.zeros((3, 2)), np.zeros(3), beta=0.1)
     with pytest.raises(ValueError, match=r"`y` has shape \(3, 2\).*scalar outputs"):

@@ -302,8 +302,8 @@ def project(X, Y, *args, beta: float | None = None, tol: float = 1e-10) -> np.nd
     ``min ½‖XW − Y‖² + β‖W‖_*``; for a vector ``y`` that is the exact ridge root of Theorem 2.3.
 
     .. deprecated:: 0.2
-        The old order ``project(Y, X, beta)`` (three positional arguments, or a 1-D first argument)
-        still works and emits a ``FutureWarning``; use ``project(X, Y, beta=...)``.
+        The old order ``project(Y, X, beta)`` (three positional arguments) still works and emits a
+        ``FutureWarning``; use ``project(X, Y, beta=...)``.
 
     Parameters
     ----------
@@ -321,13 +321,16 @@ def project(X, Y, *args, beta: float | None = None, tol: float = 1e-10) -> np.nd
     """
     from ..scalar import _ridge_path
 
-    if args or np.ndim(X) == 1:  # the pre-0.2 order project(Y, X, beta)
-        if len(args) > 1 or (args and beta is not None):
+    if args:  # the pre-0.2 order project(Y, X, beta)
+        if len(args) > 1 or beta is not None:
             raise TypeError("project() takes (X, Y, *, beta=...).")
         warnings.warn("project(Y, X, beta) is deprecated; call project(X, Y, beta=...) (X first, beta as a "
                       "keyword).", FutureWarning, stacklevel=2)
         X, Y = Y, X
-        beta = args[0] if args else beta
+        beta = args[0]
+    elif np.ndim(X) == 1 and np.ndim(Y) == 2:
+        raise ValueError("`X` is 1-D but `Y` is 2-D: project takes (X, Y, *, beta) since 0.2 — pass X first "
+                         "(X.reshape(-1, 1) for one feature).")
     if beta is None:
         raise TypeError("project() missing the keyword argument `beta`.")
     Xa = V.check_array(X, "X")
