@@ -130,9 +130,8 @@ def run_bench_command(args) -> int:
     names = _selected(args.only)
     threads = getattr(args, "blas_threads", None)
     if threads is not None:
-        from threadpoolctl import threadpool_limits
-
         import torch
+        from threadpoolctl import threadpool_limits
 
         threadpool_limits(limits=threads)
         torch.set_num_threads(threads)

@@ -108,9 +108,9 @@ def cvxpy_in_child(X, Y, beta, solver) -> dict:
 
 
 def run(quick: bool = False, repeats: int = 5, sizes=None) -> dict:
-    import deepdual
-
     import cvxpy as cp
+
+    import deepdual
 
     cp.installed_solvers()  # import the solver modules once, before forking the solver processes
     rows = []

@@ -10,8 +10,15 @@ import torch
 import deepdual
 from deepdual.data import one_hot
 from deepdual.estimators import DeepLinearRegressor, DeepReLUClassifier, SplineReLURegressor
-from deepdual.export import (load_metadata, load_network, load_solution, load_whitener, save_network,
-                             save_solution, to_sequential)
+from deepdual.export import (
+    load_metadata,
+    load_network,
+    load_solution,
+    load_whitener,
+    save_network,
+    save_solution,
+    to_sequential,
+)
 from deepdual.training import train
 
 

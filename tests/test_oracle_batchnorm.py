@@ -22,9 +22,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from _oracle_optim import adam_then_lbfgs, one_thread
 
 import deepdual as dd
-from _oracle_optim import adam_then_lbfgs, one_thread
 from deepdual.data import one_hot
 
 # ----------------------------------------------------------------------------- oracles

@@ -38,10 +38,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from _oracle_optim import adam_then_lbfgs
 from scipy.optimize import brentq, minimize_scalar
 
 import deepdual as dd
-from _oracle_optim import adam_then_lbfgs
 from deepdual.data import load_digits_data, one_hot
 
 # ----------------------------------------------------------------------------- oracles

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from deepdual.certificates import certify_spline
 from deepdual.networks import ParallelNet, objective, penalty
 from deepdual.solution import NoCertificateError
-
-from deepdual.certificates import certify_spline
 from deepdual.theorems.spline import spline_closed_form, spline_lasso
 
 cp = pytest.importorskip("cvxpy")

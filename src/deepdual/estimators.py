@@ -254,7 +254,8 @@ class DeepLinearRegressor(RegressorMixin, BaseEstimator):
             self.x_mean_ = np.zeros(X.shape[1])
             self.y_mean_ = np.zeros(Y.shape[1])
         self.solution_ = closed_form(X - self.x_mean_, Y - self.y_mean_, beta=beta, depth=depth,
-                                     activation="linear", tol=V.check_scalar(self.tol, "tol", min_val=0.0, include_boundaries="neither"))
+                                     activation="linear",
+                                     tol=V.check_scalar(self.tol, "tol", min_val=0.0, include_boundaries="neither"))
         self.network_ = self.solution_.network
         coef = self.solution_.predict(np.eye(X.shape[1]))  # rows: images of the unit vectors
         self._single_output = y.ndim == 1

@@ -273,7 +273,8 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         m = self.branches
         widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
         mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
-                  regularize=self.regularize, penalize_bias=self.penalize_bias, seed=0, dtype=self.weights[0].dtype, device=self.weights[0].device)
+                  regularize=self.regularize, penalize_bias=self.penalize_bias, seed=0, dtype=self.weights[0].dtype,
+                  device=self.weights[0].device)
         mats = [torch.cat(list(self.weights[0]), dim=1)]
         mats += [torch.block_diag(*list(W)) for W in self.weights[1:-1]]
         mats.append(self.weights[-1].reshape(m, self.out_features))

@@ -111,7 +111,8 @@ def compute(config: dict, progress=None) -> dict:
               measured=f"{exact['kink_max_distance']:.2e} ({len(exact_kinks)} kinks)"),
         claim("Cor 4.1", "β = 0: the exact minimum-norm two-layer network is the linear spline interpolant",
               interp_sup / yr, interp_sup / yr <= 1e-8, "sup|f − spline|/range(y) ≤ 1e-8"),
-        claim("Thm 4.2", "exact two-layer optimum certified by the 1-D dual", sol.gap if sol.gap is not None else np.nan,
+        claim("Thm 4.2", "exact two-layer optimum certified by the 1-D dual",
+              sol.gap if sol.gap is not None else np.nan,
               sol.gap is not None and sol.gap <= 1e-8 * max(1.0, abs(sol.objective)), "gap ≤ 1e-8·max(1, P)"),
         claim("Cor 4.2 / Fig 1", f"trained ReLU nets of depth {','.join(map(str, c['depths']))} are linear splines "
               "through their values at the data", worst_sup, worst_sup <= 0.05,
@@ -124,7 +125,8 @@ def compute(config: dict, progress=None) -> dict:
     data = {"x": x, "y": y, "t": t, "curves": curves, "depth_results": results, "exact": exact,
             "data_description": ds.description}
     text = (f"ReLU networks with {c['width']} neurons per hidden layer and biases, depth L = "
-            f"{', '.join(map(str, c['depths']))}, trained with Adam then L-BFGS at β = {c['beta']:g}; black dots: data, dashed: "
+            f"{', '.join(map(str, c['depths']))}, trained with Adam then L-BFGS at β = {c['beta']:g}; "
+            "black dots: data, dashed: "
             "linear spline interpolant, thick grey: exact two-layer optimum (1-D Lasso solver). " + ds.description)
     return record(NAME, TITLE, text, c, claims, data, timer.seconds)
 

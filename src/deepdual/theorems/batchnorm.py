@@ -42,7 +42,8 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
     .. math::
 
         w_{L-1,k} = A_{L-2,k}^{+} y_k,\\quad
-        (\\gamma_k, \\alpha_k) = \\sqrt{s_k}\\,\\frac{(\\|y_k - \\bar y_k 1\\|,\\ \\sqrt n\\,\\bar y_k)}{\\|y_k\\|},\\quad
+        (\\gamma_k, \\alpha_k)
+        = \\sqrt{s_k}\\,\\frac{(\\|y_k - \\bar y_k 1\\|,\\ \\sqrt n\\,\\bar y_k)}{\\|y_k\\|},\\quad
         w_{L,k} = \\sqrt{s_k}\\, e_k^T,\\quad s_k = (\\|y_k\\| - \\beta)_+ ,
 
     so the BN output of branch ``k`` is ``√s_k y_k/‖y_k‖`` and the network output's column ``k`` is
