@@ -155,7 +155,7 @@ def check_beta(beta, name: str = "beta", *, allow_zero: bool = True) -> float:
 
     For every other scalar parameter use :func:`check_scalar`.
     """
-    return check_scalar(beta, name, min_val=0.0, include_boundaries="both" if allow_zero else "right")
+    return check_scalar(beta, name, min_val=0, include_boundaries="both" if allow_zero else "right")
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:

@@ -1,4 +1,4 @@
-"""Tests of deepdual.metrics: ranks, norms, alignment, neural collapse, spline kinks."""
+"""Tests of deepdual.metrics.collapse: neural collapse (function and accumulator) and the simplex ETF."""
 
 from __future__ import annotations
 
@@ -7,23 +7,7 @@ import pytest
 import torch
 
 from deepdual import MLP
-from deepdual.metrics import (
-    KinksAtData,
-    LayerNorm,
-    NeuralCollapse,
-    NeuralCollapseAccumulator,
-    alignment,
-    kinks,
-    kinks_at_data,
-    layer_norms,
-    layer_ranks,
-    linear_spline,
-    neural_collapse,
-    numerical_rank,
-    simplex_etf,
-    sup_distance_to_spline,
-    two_layer_breakpoints,
-)
+from deepdual.metrics import NeuralCollapse, NeuralCollapseAccumulator, neural_collapse, simplex_etf
 
 NC_FIELDS = ("nc1", "nc2_norm_cv", "nc2_cos_std", "nc2_cos_mean_dev", "nc2_etf_distance", "nc3")
 
@@ -31,12 +15,6 @@ NC_FIELDS = ("nc1", "nc2_norm_cv", "nc2_cos_std", "nc2_cos_mean_dev", "nc2_etf_d
 def _orthogonal(n, rng):
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))
     return Q * np.sign(np.diag(R))
-
-
-def _matrix_with_singular_values(s, shape, rng):
-    U = _orthogonal(shape[0], rng)[:, : len(s)]
-    Vt = _orthogonal(shape[1], rng)[: len(s)]
-    return (U * np.asarray(s)) @ Vt
 
 
 def _etf_features(K, dim, sizes, rng, *, noise=0.0, offset=None):
@@ -57,68 +35,6 @@ def _assert_nc_close(a: NeuralCollapse, b: NeuralCollapse, rtol, atol=0.0):
             assert x is None and y is None, f
         else:
             assert x == pytest.approx(y, rel=rtol, abs=atol), f
-
-
-# ---------------------------------------------------------------------- rank, norms, alignment
-
-
-def test_numerical_rank_counts_singular_values_above_relative_tolerance():
-    rng = np.random.default_rng(0)
-    s = [10.0, 1.0, 1e-4, 2e-5, 5e-6, 1e-9]
-    A = _matrix_with_singular_values(s, (8, 7), rng)
-    # thresholds rtol·σ_1 = 1e-5 (default 1e-6 · 10) between 2e-5 and 5e-6.
-    assert numerical_rank(A) == 4
-    assert numerical_rank(A, rtol=1e-3) == 2
-    assert numerical_rank(A, rtol=1.5e-6) == 4
-    assert numerical_rank(A, rtol=0.4e-6) == 5
-    assert numerical_rank(A.T.astype(np.float32), rtol=1e-3) == 2
-    assert numerical_rank(torch.from_numpy(A)) == 4
-    assert numerical_rank(np.zeros((3, 4))) == 0
-
-
-def test_layer_ranks_and_norms_of_constructed_and_network_layers():
-    rng = np.random.default_rng(1)
-    W1 = _matrix_with_singular_values([3.0], (5, 4), rng)  # rank one
-    W2 = _matrix_with_singular_values([2.0, 1.0], (4, 3), rng)
-    assert layer_ranks([W1, W2]) == [1, 2]
-    n1, n2 = layer_norms([W1, W2])
-    assert isinstance(n1, LayerNorm)
-    assert n1.operator == pytest.approx(3.0) and n1.frobenius == pytest.approx(3.0)
-    assert n2.operator == pytest.approx(2.0) and n2.frobenius == pytest.approx(np.sqrt(5.0))
-    net = MLP([3, 6, 2], seed=0)
-    mats = net.layer_matrices()
-    norms = layer_norms(net)
-    assert [x.frobenius for x in norms] == pytest.approx([np.linalg.norm(W) for W in mats])
-    assert layer_ranks(net) == [3, 2]  # generic random layers have full rank
-
-
-def test_alignment_is_one_for_aligned_and_zero_for_orthogonal_layers():
-    rng = np.random.default_rng(2)
-    a, b, c = rng.standard_normal(5), rng.standard_normal(4), rng.standard_normal(3)
-    b_perp = rng.standard_normal(4)
-    b_perp -= b_perp @ b / (b @ b) * b
-    W1 = np.outer(a, b)  # right singular vector ∝ b
-    assert alignment([W1, np.outer(b, c)]) == [pytest.approx(1.0)]
-    assert alignment([W1, np.outer(b_perp, c)]) == [pytest.approx(0.0, abs=1e-12)]
-    # a 45° rotation of the entry direction gives cos² = 1/2
-    e = np.eye(4)
-    assert alignment([np.outer(a, e[0]), np.outer(e[0] + e[1], c)]) == [pytest.approx(0.5)]
-    # k = 2: subspace span(e0, e1) vs span(e0, e2) -> cos² angles 1 and 0
-    A = np.zeros((3, 4)); A[0, 0], A[1, 1] = 2.0, 1.0
-    B = np.zeros((4, 3)); B[0, 0], B[2, 1] = 2.0, 1.0
-    assert alignment([A, B], k=2) == [pytest.approx(0.5)]
-    assert alignment([A]) == []
-
-
-def test_alignment_rejects_bad_input():
-    with pytest.raises(ValueError, match="must chain"):
-        alignment([np.ones((2, 3)), np.ones((2, 3))])
-    with pytest.raises(ValueError, match="`k` == 3, must be <= 2"):
-        alignment([np.ones((2, 3)), np.ones((3, 2))], k=3)
-    with pytest.raises(TypeError, match="list of layer matrices"):
-        alignment(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"network_or_matrices\[1\]` must be a 2-D"):
-        layer_norms([np.ones((2, 3)), np.ones(3)])
 
 
 # ---------------------------------------------------------------------- simplex ETF
@@ -186,7 +102,7 @@ def test_nc1_matches_direct_formula_with_pseudo_inverse():
     H = rng.standard_normal((K, p))[y] * 2 + rng.standard_normal((y.size, p))
     mu = np.stack([H[y == k].mean(0) for k in range(K)])
     muG = mu.mean(0)
-    Sw = sum(np.outer(h - mu[c], h - mu[c]) for h, c in zip(H, y)) / y.size
+    Sw = sum(np.outer(h - mu[c], h - mu[c]) for h, c in zip(H, y, strict=True)) / y.size
     Sb = (mu - muG).T @ (mu - muG) / K
     lam, U = np.linalg.eigh(Sb)
     lam, U = lam[-(K - 1):], U[:, -(K - 1):]
@@ -240,7 +156,7 @@ def test_accumulator_over_batches_equals_one_shot(with_predictions):
     one_shot = neural_collapse(H, y, classifier=W, predictions=preds, num_classes=K)
     acc = NeuralCollapseAccumulator(num_classes=K, num_features=p)
     cuts = [0, 1, 17, 150, 151, 300, n]  # includes a single-row batch and batches missing classes
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         acc.update(torch.from_numpy(H[a:b]), y[a:b], None if preds is None else preds[a:b])
     assert acc.n_samples == n
     _assert_nc_close(acc.compute(classifier=W), one_shot, rtol=1e-10, atol=1e-12)
@@ -318,9 +234,9 @@ def test_degenerate_class_means_do_not_blow_up():
 
 def test_neural_collapse_rejects_bad_input():
     H = np.zeros((4, 3))
+    H_nan = H.copy()
+    H_nan[2, 1] = np.nan
     with pytest.raises(ValueError, match="`H` contains 1 NaN"):
-        H_nan = H.copy()
-        H_nan[2, 1] = np.nan
         neural_collapse(H_nan, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="`H` has 4 rows but `labels` has 3"):
         neural_collapse(H, [0, 1, 0])
@@ -350,115 +266,3 @@ def test_classifier_can_be_a_network():
     via_net = neural_collapse(H, y, classifier=net)
     via_matrix = neural_collapse(H, y, classifier=net.layer_matrices()[-1])
     assert via_net.nc3 == via_matrix.nc3 and via_net.nc3 > 0
-
-
-# ---------------------------------------------------------------------- 1-D: splines and kinks
-
-
-def _pl(x):
-    return np.abs(x - 0.3) + 2 * np.maximum(x + 0.55, 0) - np.maximum(x - 0.71, 0)
-
-
-def test_kinks_of_known_piecewise_linear_function_are_exact():
-    k = kinks(_pl, -1.0, 1.0)
-    np.testing.assert_allclose(k, [-0.55, 0.3, 0.71], atol=1e-9)
-    # off-grid kinks, one very close to the left end and one at the right end region
-    c = np.array([-0.9999, -0.123456789, 0.4141414141, 0.99991])
-    slopes = np.array([1.5, -2.0, 0.75, -3.0])
-
-    def f(t):
-        return 0.2 * t + 1.0 + sum(s * np.maximum(t - ci, 0) for s, ci in zip(slopes, c))
-
-    np.testing.assert_allclose(kinks(f, -1.0, 1.0), c, atol=1e-9)
-    np.testing.assert_allclose(kinks(f, -1.0, 1.0, grid=1001), c, atol=1e-9)
-
-
-def test_kinks_of_random_piecewise_linear_functions():
-    rng = np.random.default_rng(12)
-    for _ in range(5):
-        c = np.sort(rng.uniform(-2, 3, size=6))
-        c = c[np.concatenate([[True], np.diff(c) > 0.05])]
-        s = rng.choice([-1, 1], size=c.size) * rng.uniform(0.1, 5, size=c.size)
-        f = lambda t, c=c, s=s: 3 - t + np.sum(s[:, None] * np.maximum(t[None, :] - c[:, None], 0), axis=0)
-        np.testing.assert_allclose(kinks(f, -2.0, 3.0), c, atol=1e-9)
-
-
-def test_no_kinks_on_linear_or_smooth_free_functions():
-    assert kinks(lambda t: 3.0 * t - 2.0, -1, 1).size == 0
-    assert kinks(lambda t: np.zeros_like(t), 0, 1).size == 0
-    assert kinks(lambda t: 1e8 + 1e-3 * t, 0, 1).size == 0
-    assert kinks(lambda t: np.full_like(t, 7.0), -5, 5).size == 0
-
-
-def test_kinks_rejects_bad_input():
-    with pytest.raises(ValueError, match="need `lo` < `hi`"):
-        kinks(_pl, 1.0, 0.0)
-    with pytest.raises(TypeError, match="callable"):
-        kinks(np.ones(3), 0.0, 1.0)
-    with pytest.raises(ValueError, match=r"to shape \(2,\)"):
-        kinks(lambda t: np.ones(2), 0.0, 1.0)
-    with pytest.raises(ValueError, match=r"`f\(t\)` contains"):
-        kinks(lambda t: np.where(t > 0.5, np.nan, t), -1.0, 1.0)
-
-
-def test_linear_spline_interpolates_and_extends_with_end_slopes():
-    x = np.array([0.5, -1.0, 2.0, 0.0])
-    y = np.array([1.0, 3.0, -2.0, 0.0])
-    s = linear_spline(x, y)
-    np.testing.assert_allclose(s(x), y, atol=1e-15)
-    assert s(0.25) == pytest.approx(0.5)
-    assert s(-2.0) == pytest.approx(6.0)  # slope −3 of the first segment
-    assert s(3.0) == pytest.approx(-4.0)  # slope −2 of the last segment
-    np.testing.assert_allclose(kinks(s, -1.0, 2.0), [0.0, 0.5], atol=1e-9)
-    with pytest.raises(ValueError, match="repeated values"):
-        linear_spline([0, 1, 1], [0, 1, 2])
-    with pytest.raises(ValueError, match="`x` has 3 points but `y` has 2"):
-        linear_spline([0, 1, 2], [0, 1])
-
-
-def test_sup_distance_to_spline():
-    rng = np.random.default_rng(13)
-    x = np.sort(rng.uniform(-1, 1, 9))
-    y = rng.standard_normal(9)
-    s = linear_spline(x, y)
-    assert sup_distance_to_spline(s, x, y) == pytest.approx(0.0, abs=1e-14)
-    # a bump of height 0.3 at a grid point in the data range, plus a constant shift 0.1
-    t0 = x[3]
-    bump = lambda t: s(t) + 0.1 + 0.3 * np.maximum(0, 1 - np.abs(t - t0) / 0.01)
-    assert sup_distance_to_spline(bump, x, y) == pytest.approx(0.4, rel=1e-12)
-    # a smooth perturbation: sup of |0.05 sin(3t)| over [min x, max x]
-    smooth = lambda t: s(t) + 0.05 * np.sin(3 * t)
-    tt = np.linspace(x[0], x[-1], 200001)
-    assert sup_distance_to_spline(smooth, x, y) == pytest.approx(np.max(np.abs(0.05 * np.sin(3 * tt))), rel=1e-5)
-
-
-def test_kinks_at_data():
-    x = np.array([-1.0, 0.0, 0.5, 2.0])
-    res = kinks_at_data([0.0, 0.5 + 1e-9], x, tol=1e-6)
-    assert isinstance(res, KinksAtData) and res.at_data and bool(res)
-    assert res.max_distance == pytest.approx(1e-9, rel=1e-6)
-    off = kinks_at_data([0.25, 1.9], x, tol=1e-6)
-    np.testing.assert_allclose(off.distances, [0.25, 0.1])
-    assert not off.at_data and not off and off.max_distance == pytest.approx(0.25)
-    empty = kinks_at_data([], x)
-    assert empty.at_data and empty.max_distance == 0.0
-
-
-def test_two_layer_breakpoints_match_kinks_of_the_network():
-    net = MLP([1, 6, 1], bias=True, seed=3)
-    with torch.no_grad():
-        net.weights[0].copy_(torch.tensor([[1.0, -2.0, 0.0, 0.5, 3.0, 1.0]]))
-        net.weights[1].copy_(torch.tensor([[1.0], [0.7], [5.0], [-1.0], [0.0], [2.0]]))
-        net.biases[0].copy_(torch.tensor([0.3, 0.4, 1.0, -0.2, 0.1, -0.6]))
-    bp = two_layer_breakpoints(net.weights, net.biases)
-    # unit 2 has w = 0 and unit 4 has v = 0: inactive
-    np.testing.assert_allclose(bp, [-0.3, 0.2, 0.4, 0.6])
-    f = lambda t: net(torch.from_numpy(t)[:, None]).detach().numpy().ravel()
-    np.testing.assert_allclose(kinks(f, -1.0, 1.0), bp, atol=1e-9)
-    assert kinks_at_data(bp, [-0.3, 0.2, 0.4, 0.6, 0.9]).at_data
-    np.testing.assert_allclose(
-        two_layer_breakpoints([np.array([1.0, 2.0]), np.array([1.0, 1.0])], np.array([1.0, 1.0])), [-1.0, -0.5])
-    with pytest.raises(ValueError, match=r"shape \(1, m\)"):
-        two_layer_breakpoints([np.ones((2, 3)), np.ones((3, 1))], np.ones(3))
-    with pytest.raises(ValueError, match="`biases` has 2 hidden entries"):
-        two_layer_breakpoints([np.ones((1, 3)), np.ones((3, 1))], np.ones(2))
