@@ -96,3 +96,16 @@ def test_project_takes_x_first_and_keeps_the_old_order_with_a_warning():
         dd.project(X, Y, beta=0.5)  # the new form does not warn
     with pytest.raises(TypeError, match="missing the keyword argument `beta`"):
         dd.project(X, Y)
+
+
+def test_no_closed_form_is_its_own_error_and_certify_catches_only_it():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((9, 4)), rng.standard_normal((9, 3))
+    with pytest.raises(dd.NoClosedFormError, match="Theorem 3.6 needs"):
+        dd.closed_form(X, Y, beta=0.5, depth=3)
+    assert issubclass(dd.NoClosedFormError, ValueError)  # it is still bad input for the theorem
+    net = dd.ParallelNet(4, 3, depth=3, branches=2, seed=0)
+    with pytest.raises(dd.NoCertificateError, match="Theorem 3.6 needs"):
+        dd.certify(net, X, Y, beta=0.5)
+    with pytest.raises(ValueError, match="`beta` == -1"):  # malformed input is not turned into "no certificate"
+        dd.certify(net, X, Y, beta=-1.0)

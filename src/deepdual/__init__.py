@@ -16,7 +16,7 @@ _EXPORTS = {
     "theorems": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
     "theorems.spline": ["spline_lasso", "SplineLassoResult"],
     "duality": ["feasible_dual", "linear_dual_objective", "nuclear_norm_regression", "project", "NuclearResult"],
-    "solution": ["Certificate", "NoCertificateError", "Solution"],
+    "solution": ["Certificate", "NoCertificateError", "NoClosedFormError", "Solution"],
     "certificates": ["certify", "certify_spline"],
     "metrics": ["KinksAtData", "LayerNorm", "LinearSpline", "NeuralCollapse", "NeuralCollapseAccumulator",
                 "alignment", "kinks", "kinks_at_data", "layer_norms", "layer_ranks", "linear_spline",

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "NoClosedFormError",
     "check_scalar",
     "identity_error",
     "as_float_array",
@@ -35,6 +36,14 @@ __all__ = [
 
 #: Tolerance used to decide that a matrix identity (X Xᵀ = I, ...) holds.
 IDENTITY_TOL = 1e-8
+
+
+class NoClosedFormError(ValueError):
+    """Raised when no theorem of the paper gives the optimum for this input (a theorem's condition fails).
+
+    A ``ValueError`` (the input is outside the theorem), distinct from malformed input: callers such as
+    :func:`deepdual.certify` catch this one class to say "no certificate", never a bare ``ValueError``.
+    """
 
 
 def _to_numpy(x, name: str):
@@ -196,10 +205,10 @@ def check_widths(widths, name: str, count: int) -> list[int]:
 def check_one_hot(Y: np.ndarray, name: str = "Y", *, theorem: str = "This theorem") -> None:
     """Require a one-hot label matrix: entries in {0, 1}, exactly one 1 per row."""
     if Y.ndim != 2 or Y.shape[1] < 1:
-        raise ValueError(f"{theorem} needs one-hot labels `{name}` of shape (n, K); got shape {Y.shape}.")
+        raise NoClosedFormError(f"{theorem} needs one-hot labels `{name}` of shape (n, K); got shape {Y.shape}.")
     binary = np.all((Y == 0) | (Y == 1))
     if not binary or not np.all(Y.sum(axis=1) == 1):
-        raise ValueError(
+        raise NoClosedFormError(
             f"{theorem} needs one-hot labels: `{name}` must have entries in {{0, 1}} with exactly one 1 "
             "per row. Encode class labels first (e.g. deepdual.one_hot(labels))."
         )
@@ -222,13 +231,13 @@ def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theor
     """Require X Xᵀ = I_n (whitened rows), which needs n <= d."""
     n, d = X.shape
     if n > d:
-        raise ValueError(
+        raise NoClosedFormError(
             f"{theorem} needs X Xᵀ = I (whitened rows), impossible with n = {n} samples > d = {d} "
             "features. Use at most d samples, or a network with batch normalization (Theorem 4.4)."
         )
     err = identity_error(X @ X.T)
     if err > tol:
-        raise ValueError(
+        raise NoClosedFormError(
             f"{theorem} needs X Xᵀ = I (whitened rows); got ‖X Xᵀ − I‖_F = {err:.3g}. "
             "Pass whiten=True or transform with deepdual.Whitener first."
         )
@@ -247,7 +256,7 @@ def orthonormal_side(X: np.ndarray, tol: float = IDENTITY_TOL) -> str | None:
 def check_nonnegative_vector(c: np.ndarray, name: str = "c", *, theorem: str = "Theorem 4.1") -> None:
     """Require all entries >= 0."""
     if np.any(c < 0):
-        raise ValueError(
+        raise NoClosedFormError(
             f"{theorem} needs `{name}` >= 0 entrywise (X = c a₀ᵀ with c ≥ 0); got min {c.min():.3g}. "
             "Flip the sign of a₀ if every entry of c is <= 0; mixed signs are outside the theorem."
         )

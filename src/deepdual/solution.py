@@ -10,9 +10,10 @@ import torch
 
 from . import _validation as V
 from ._records import Record
+from ._validation import NoClosedFormError
 from .metrics import numerical_rank
 
-__all__ = ["Solution", "Certificate", "NoCertificateError"]
+__all__ = ["Solution", "Certificate", "NoCertificateError", "NoClosedFormError"]
 
 
 class NoCertificateError(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._validation import NoClosedFormError
 from ..duality import min_norm_map, min_norm_penalty, residual_lower_bound
 from ..networks import forward_numpy, objective
 from ..solution import Certificate, NoCertificateError
@@ -14,7 +15,7 @@ __all__ = ["certify_linear"]
 def _exact_lower_bound(X, Y, beta, depth, activation) -> tuple[float, str]:
     try:
         sol = closed_form(X, Y, beta=beta, depth=depth, activation=activation)
-    except ValueError as exc:
+    except NoClosedFormError as exc:
         raise NoCertificateError(
             f"No certificate for a depth-{depth} {activation} network here: {exc}"
         ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import NoClosedFormError
 from ..duality.relu import relu_dual_bound
 from ..networks import forward_numpy, objective
 from ..solution import Certificate, NoCertificateError
@@ -46,7 +47,7 @@ def certify_relu(network, X, Y, beta, kind: str) -> Certificate:
         )
     try:
         sol = closed_form(X, Y, beta=beta, depth=depth, activation="relu")
-    except ValueError as exc:
+    except NoClosedFormError as exc:
         raise NoCertificateError(f"No certificate for a depth-{depth} ReLU network on this data: {exc}") from None
     return Certificate(objective=value, lower_bound=sol.optimum, gap=value - sol.optimum, exact=True,
                        method=f"{sol.theorem} (exact optimum)")

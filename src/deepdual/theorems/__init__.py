@@ -69,8 +69,8 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
         Xa = whitener.fit_transform(Xa)  # U Vᵀ: rows orthonormal by construction
     if activation == "linear":
         if bias:
-            raise ValueError("`bias`=True has a closed form only for activation='relu' with depth=2 on 1-D data "
-                             "(Theorem 4.2); use bias=False for linear networks.")
+            raise V.NoClosedFormError("`bias`=True has a closed form only for activation='relu' with depth=2 on "
+                                      "1-D data (Theorem 4.2); use bias=False for linear networks.")
         sol = linear_closed_form(Xa, Ya, beta=beta, depth=depth, branches=branches, hidden=hidden, tol=tol)
     else:
         from .relu import relu_closed_form

@@ -114,7 +114,7 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
         reach = center @ (A[k] @ w - yk)
         target = center @ yk
         if np.linalg.norm(target) == 0 or np.linalg.norm(reach) > 1e-8 * max(np.linalg.norm(yk), 1.0):
-            raise ValueError(
+            raise V.NoClosedFormError(
                 f"Theorem 4.4 needs range(A_(L-2)) = Rⁿ so that class {k} can be reached; branch {k}'s "
                 f"activations before BN have rank {np.linalg.matrix_rank(A[k])} < n = {n}. Widen the layer "
                 "before batch normalization (at least n units) or use fewer samples."

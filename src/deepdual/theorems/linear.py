@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import IDENTITY_TOL, identity_error, orthonormal_side
+from .._validation import IDENTITY_TOL, NoClosedFormError, identity_error, orthonormal_side
 from ..duality import (
     min_norm_map,
     min_norm_penalty,
@@ -72,7 +72,7 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
         resid = float(np.max(np.abs(R))) if R.size else 0.0
         scale = float(np.max(np.abs(Y))) if Y.size else 0.0
         if resid > 1e-8 * scale:  # relative to max|Y|: the same test at every scale
-            raise ValueError(
+            raise NoClosedFormError(
                 f"`beta` == 0 asks for exact interpolation f(X) = Y, but `Y` is not in the range of `X` "
                 f"(least-squares residual {resid:.3g}); pass beta > 0 for the regularized problem."
             )
@@ -114,7 +114,7 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
         else:
             e_cols = identity_error(X.T @ X)
             e_rows = identity_error(X @ X.T)
-            raise ValueError(
+            raise NoClosedFormError(
                 f"No closed form for a depth-{L} linear network with {K} outputs on this X: Theorem 3.6 needs "
                 f"XᵀX = I or XXᵀ = I, got ‖XᵀX − I‖ = {e_cols:.3g} and ‖XXᵀ − I‖ = {e_rows:.3g} "
                 f"(tolerance {IDENTITY_TOL:g}). Whiten X (deepdual.Whitener, or whiten=True when n <= d), "

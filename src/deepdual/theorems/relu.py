@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validation as V
+from .._validation import NoClosedFormError
 from ..duality.relu import relu_dual_bound
 from ..networks import forward_numpy
 from ..scalar import amplitudes_and_deficits, branch_penalty
@@ -119,7 +120,7 @@ def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1) 
     """Dispatch among the ReLU theorems (inputs already validated)."""
     if bias:
         if depth != 2 or X.shape[1] != 1 or Y.shape[1] != 1:
-            raise ValueError(
+            raise NoClosedFormError(
                 "`bias`=True has an exact solver only for depth=2, 1-D inputs and a scalar target "
                 f"(Theorem 4.2); got depth={depth}, X with {X.shape[1]} column(s), Y with {Y.shape[1]}. "
                 "Deeper networks also fit linear splines (Corollary 4.2): train them with deepdual.train."
@@ -128,7 +129,7 @@ def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1) 
 
         return spline_closed_form(X[:, 0], Y[:, 0], beta=beta, branches=branches)
     if beta == 0:
-        raise ValueError("`beta` == 0 (minimum-norm interpolation) has no ReLU closed form here; "
+        raise NoClosedFormError("`beta` == 0 (minimum-norm interpolation) has no ReLU closed form here; "
                          "pass beta > 0 (Theorems 4.1, 4.3 are for the regularized problem).")
     if X.shape[0] > 1 and rank_one_factors(X) is not None:
         return rank_one_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..._validation import NoClosedFormError
+
 
 def _dot(a: np.ndarray, b: np.ndarray):
     """Inner product of two vectors without BLAS (multithreaded ``ddot`` stalls on busy machines)."""
@@ -195,7 +197,7 @@ def _min_norm_dual(xk: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 def _check_interpolable(data: _Data, y: np.ndarray, x_name: str, y_name: str) -> None:
     if data.spread > DUPLICATE_RTOL * float(np.max(np.abs(y))):
-        raise ValueError(
+        raise NoClosedFormError(
             f"`beta` == 0 asks for an interpolant, but repeated values of `{x_name}` have different "
             f"targets `{y_name}` (spread {data.spread:.3g}): no function passes through them. "
             "Pass beta > 0 for the regularized problem."
