@@ -109,3 +109,33 @@ def test_no_closed_form_is_its_own_error_and_certify_catches_only_it():
         dd.certify(net, X, Y, beta=0.5)
     with pytest.raises(ValueError, match="`beta` == -1"):  # malformed input is not turned into "no certificate"
         dd.certify(net, X, Y, beta=-1.0)
+
+
+def test_closed_form_forwards_tol_and_max_iter_to_every_iterative_solver(monkeypatch):
+    import deepdual.theorems.linear as linear_mod
+    import deepdual.theorems.spline.network as spline_net
+
+    seen = {}
+    real_lasso, real_nuc = spline_net._lasso, linear_mod.nuclear_norm_regression
+
+    def lasso(x, y, beta, tol, max_iter, *a, **k):
+        seen["spline"] = (tol, max_iter)
+        return real_lasso(x, y, beta, tol, max_iter, *a, **k)
+
+    def nuc(X, Y, *, beta, tol, **k):
+        seen["nuclear"] = (tol, k.get("max_iter"))
+        return real_nuc(X, Y, beta=beta, tol=tol, **k)
+
+    monkeypatch.setattr(spline_net, "_lasso", lasso)
+    monkeypatch.setattr(linear_mod, "nuclear_norm_regression", nuc)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, 12)
+    dd.closed_form(x.reshape(-1, 1), np.sin(3 * x), beta=1e-2, depth=2, activation="relu", bias=True,
+                   tol=1e-7, max_iter=77)
+    X, Y = rng.standard_normal((12, 4)), rng.standard_normal((12, 3))
+    dd.closed_form(X, Y, beta=0.5, depth=2, tol=1e-7, max_iter=5000)
+    assert seen == {"spline": (1e-7, 77), "nuclear": (1e-7, 5000)}
+    with pytest.raises(ValueError, match="`max_iter` == 0, must be >= 1"):
+        dd.closed_form(X, Y, beta=0.5, depth=2, max_iter=0)
+    with pytest.raises(ValueError, match="`tol` == 0.0, must be > 0"):
+        dd.closed_form(X, Y, beta=0.5, depth=2, tol=0.0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
+
 from .. import _validation as V
 from ..networks import ACTIVATIONS
 from ..solution import Solution
 from .batchnorm import batchnorm_closed_form, last_hidden_class_means
 from .linear import linear_closed_form
-from .relu import rank_one_closed_form, whitened_closed_form
+from .relu import rank_one_closed_form, relu_closed_form, whitened_closed_form
 
 __all__ = ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "linear_closed_form",
            "rank_one_closed_form", "whitened_closed_form"]
@@ -15,7 +17,7 @@ __all__ = ["closed_form", "batchnorm_closed_form", "last_hidden_class_means", "l
 
 def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bias: bool = False,
                 whiten: bool = False, branches: int | None = None, hidden=1,
-                tol: float = 1e-10) -> Solution:
+                tol: float = 1e-10, max_iter: int | None = None) -> Solution:
     """The globally optimal network of problem (2), from the theorem that applies.
 
     Parameters
@@ -36,8 +38,11 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
         Number of branches of the returned network (default: as many as the optimum uses).
     hidden : int or list of int, default 1
         Hidden widths inside each branch.
+    max_iter : int, optional
+        Iteration limit of the iterative solvers (default: 200,000 FISTA iterations for the
+        nuclear-norm solver, 200 interior-point iterations for the 1-D spline solver).
     tol : float, default 1e-10
-        Relative duality-gap tolerance of the iterative certified solver (two-layer, vector output,
+        Relative duality-gap tolerance of the iterative certified solvers (two-layer, vector output,
         general ``X``); every other case is exact.
 
     Returns
@@ -58,6 +63,8 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta)
     depth = V.check_depth(depth)
+    tol = V.check_scalar(tol, "tol", min_val=0, include_boundaries="neither")
+    max_iter = V.check_scalar(max_iter, "max_iter", target_type=numbers.Integral, min_val=1, allow_none=True)
     V.check_choice(activation, "activation", ACTIVATIONS)
     if branches is not None:
         branches = V.check_positive_int(branches, "branches")
@@ -71,11 +78,11 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
         if bias:
             raise V.NoClosedFormError("`bias`=True has a closed form only for activation='relu' with depth=2 on "
                                       "1-D data (Theorem 4.2); use bias=False for linear networks.")
-        sol = linear_closed_form(Xa, Ya, beta=beta, depth=depth, branches=branches, hidden=hidden, tol=tol)
+        sol = linear_closed_form(Xa, Ya, beta=beta, depth=depth, branches=branches, hidden=hidden, tol=tol,
+                                 max_iter=max_iter)
     else:
-        from .relu import relu_closed_form
-
-        sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden)
+        sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden,
+                               tol=tol, max_iter=max_iter)
     if whitener is not None:
         from dataclasses import replace
 

@@ -46,7 +46,8 @@ def _theorem(depth: int, K: int, beta: float, special: str = "") -> str:
 
 
 def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
-                       branches: int | None = None, hidden=1, tol: float = 1e-10) -> Solution:
+                       branches: int | None = None, hidden=1, tol: float = 1e-10,
+                       max_iter: int | None = None) -> Solution:
     """Globally optimal linear parallel network (inputs already validated).
 
     * ``beta = 0`` (minimum-norm interpolation, Thms 2.1–2.2, 2.4, 3.1, 3.4): ``W* = X⁺Y`` for every
@@ -104,7 +105,8 @@ def linear_closed_form(X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int,
             lower = residual_lower_bound(Y - X @ W, X, Y, beta)[0] if L == 2 else optimum
             theorem = _theorem(L, K, beta, special=side)
         elif L == 2:
-            res = nuclear_norm_regression(X, Y, beta=beta, tol=tol)
+            res = nuclear_norm_regression(X, Y, beta=beta, tol=tol,
+                                          **({} if max_iter is None else {"max_iter": max_iter}))
             U, s, Vt = min_norm_singular_values(res.W)
             W = (U * s) @ Vt
             optimum = res.objective

@@ -116,7 +116,8 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
                   lower_bound=lower, details={"class_norms": norms.tolist(), "amplitudes": amps.tolist()})
 
 
-def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1) -> Solution:
+def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1, tol=1e-10,
+                     max_iter=None) -> Solution:
     """Dispatch among the ReLU theorems (inputs already validated)."""
     if bias:
         if depth != 2 or X.shape[1] != 1 or Y.shape[1] != 1:
@@ -127,7 +128,8 @@ def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1) 
             )
         from .spline import spline_closed_form
 
-        return spline_closed_form(X[:, 0], Y[:, 0], beta=beta, branches=branches)
+        return spline_closed_form(X[:, 0], Y[:, 0], beta=beta, branches=branches, tol=tol,
+                                  max_iter=200 if max_iter is None else max_iter)
     if beta == 0:
         raise NoClosedFormError("`beta` == 0 (minimum-norm interpolation) has no ReLU closed form here; "
                          "pass beta > 0 (Theorems 4.1, 4.3 are for the regularized problem).")

@@ -32,7 +32,8 @@ def _network_from(res: SplineLassoResult, branches: int | None) -> ParallelNet:
     return net.set_weights([W1, W2], biases=[b1], out_bias=[res.intercept])
 
 
-def spline_closed_form(x, y, *, beta: float, branches: int | None = None, tol: float = 1e-10) -> Solution:
+def spline_closed_form(x, y, *, beta: float, branches: int | None = None, tol: float = 1e-10,
+                       max_iter: int = 200) -> Solution:
     """Globally optimal two-layer ReLU network with biases on 1-D data (Theorem 4.2, Corollary 4.1).
 
     Solves the equivalent Lasso exactly (:func:`spline_lasso`) and builds one balanced neuron per
@@ -48,6 +49,8 @@ def spline_closed_form(x, y, *, beta: float, branches: int | None = None, tol: f
     beta : float
     branches : int, optional
         Number of neurons (default: the number of nonzero atoms; more are zero neurons).
+    max_iter : int, default 200
+        Interior-point iterations of the Lasso solver.
     tol : float, default 1e-10
         Relative duality gap required of the Lasso solver.
 
@@ -65,7 +68,7 @@ def spline_closed_form(x, y, *, beta: float, branches: int | None = None, tol: f
     beta = V.check_beta(beta)
     if branches is not None:
         branches = V.check_positive_int(branches, "branches")
-    res = _lasso(xa, ya, beta, float(tol), 200)
+    res = _lasso(xa, ya, beta, float(tol), V.check_positive_int(max_iter, "max_iter"))
     net = _network_from(res, branches)
     X, Y = xa.reshape(-1, 1), ya.reshape(-1, 1)
     kinks = np.unique(res.knots[(res.right != 0) | (res.left != 0)])
