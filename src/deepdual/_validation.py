@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 __all__ = [
+    "check_network_data",
     "NoClosedFormError",
     "check_scalar",
     "identity_error",
@@ -386,6 +387,16 @@ def check_device(device, name: str = "device", *, allow_meta: bool = False):
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"`{name}` == '{dev}' but only {torch.cuda.device_count()} CUDA device(s) exist.")
     return dev
+
+
+def check_network_data(network, X: np.ndarray, Y: np.ndarray | None = None, *, x_name: str = "X",
+                       y_name: str = "Y") -> None:
+    """The one shape check of a network against its data: ``X`` columns = ``in_features``, ``Y`` columns =
+    ``out_features``."""
+    if X.shape[1] != network.in_features:
+        raise ValueError(f"`{x_name}` has {X.shape[1]} features but the network expects {network.in_features}.")
+    if Y is not None and Y.shape[1] != network.out_features:
+        raise ValueError(f"`{y_name}` has {Y.shape[1]} columns but the network has {network.out_features} outputs.")
 
 
 def check_network(network, name: str = "network"):

@@ -491,10 +491,7 @@ def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
     V.check_network(network)
-    if Xa.shape[1] != network.in_features:
-        raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
-    if Ya.shape[1] != network.out_features:
-        raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    V.check_network_data(network, Xa, Ya)
     return objective_value(network, Xa, Ya, beta=beta, loss=loss)
 
 

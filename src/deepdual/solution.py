@@ -108,8 +108,7 @@ class Solution(Record):
         if self.whitener is not None:
             X = self.whitener.transform(X)
         net = self.network
-        if X.shape[1] != net.in_features:
-            raise ValueError(f"`X_new` has {X.shape[1]} features; the network expects {net.in_features}.")
+        V.check_network_data(net, X, x_name="X_new")
         was_training = net.training
         net.eval()
         try:

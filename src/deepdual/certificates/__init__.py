@@ -65,10 +65,7 @@ def certify(network, X, Y, *, beta: float, loss: str = "squared") -> Certificate
     V.check_choice(loss, "loss", LOSSES)
     V.check_network(network)
     kind = _kind(network)
-    if Xa.shape[1] != network.in_features:
-        raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
-    if Ya.shape[1] != network.out_features:
-        raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    V.check_network_data(network, Xa, Ya)
     if loss != "squared":
         raise NoCertificateError("Certificates are implemented for the squared loss only (SPEC §2–4); "
                                  f"got loss={loss!r}.")

@@ -181,10 +181,7 @@ def _check_data(network, X, Y) -> tuple[np.ndarray, np.ndarray]:
     """``X``, ``Y`` as float64 arrays of the network's input and output sizes."""
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
-    if Xa.shape[1] != network.in_features:
-        raise ValueError(f"`X` has {Xa.shape[1]} features but the network expects {network.in_features}.")
-    if Ya.shape[1] != network.out_features:
-        raise ValueError(f"`Y` has {Ya.shape[1]} columns but the network has {network.out_features} outputs.")
+    V.check_network_data(network, Xa, Ya)
     return Xa, Ya
 
 
