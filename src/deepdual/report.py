@@ -9,30 +9,13 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
 import os
-import platform
 
-from ._io import atomic_write
+from ._io import atomic_write, atomic_write_json, environment
 
-__all__ = ["write_report", "render_html", "claims_table", "environment"]
+__all__ = ["write_report", "render_html", "claims_table"]
 
 _STATUS_COLORS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "SKIPPED": "#9a6700"}
-
-
-def environment() -> dict:
-    """Package versions and machine description."""
-    import importlib.metadata as md
-
-    versions = {}
-    for pkg in ("deepdual", "numpy", "scipy", "torch", "scikit-learn", "matplotlib", "mlxtend"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            versions[pkg] = None
-    return {"python": platform.python_version(), "packages": versions, "machine": platform.machine(),
-            "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(), "hostname": platform.node()}
 
 
 def claims_table(records) -> list[dict]:
@@ -122,8 +105,6 @@ Wall time {float(meta.get('wall_seconds') or 0):.0f} s (experiments reused from 
 """
 
 
-
-
 def write_report(out: str, records, meta: dict | None = None) -> dict:
     """Write ``out/results.json`` and ``out/index.html`` from experiment records; return the results dict."""
     meta = dict(meta or {})
@@ -133,6 +114,6 @@ def write_report(out: str, records, meta: dict | None = None) -> dict:
     results = {**meta, "summary": _summary(rows), "claims": rows,
                "experiments": {r.get("name"): r for r in records}}
     os.makedirs(out, exist_ok=True)
-    atomic_write(os.path.join(out, "results.json"), json.dumps(results, indent=1))
+    atomic_write_json(os.path.join(out, "results.json"), results, indent=1)
     atomic_write(os.path.join(out, "index.html"), render_html(records, meta))
     return results

@@ -9,7 +9,6 @@ was computed with) and ``config_hash``, ``claims`` (list of claim rows, see :fun
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -17,6 +16,8 @@ import time
 from collections.abc import Mapping
 
 import numpy as np
+
+from .._io import to_jsonable
 
 __all__ = ["claim", "skipped", "failed", "jsonable", "config_hash", "Timer", "new_axes", "PASS", "FAIL",
            "SKIPPED", "TORCH_THREADS"]
@@ -93,24 +94,8 @@ def _fmt(v) -> str:
 
 
 def jsonable(value):
-    """Recursively convert arrays, NumPy scalars, tensors and dataclasses to JSON types (NaN -> None)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value))
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return repr(value)
+    """``value`` as strict JSON types: :func:`deepdual._io.to_jsonable` with NaN and ±inf as None."""
+    return to_jsonable(value, allow_nan=False)
 
 
 def config_hash(name: str, config: Mapping) -> str:

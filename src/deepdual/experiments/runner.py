@@ -1,4 +1,4 @@
-"""``deepdual reproduce``: run every experiment, save records atomically, resume, write the report.
+"""Run every experiment of the paper, save records atomically, resume, write the report (``deepdual reproduce``).
 
 Layout of the output folder::
 
@@ -21,11 +21,11 @@ import sys
 import time
 import traceback
 
-from .._io import atomic_write
+from .._io import atomic_write, atomic_write_json
 from . import EXPERIMENTS, get
 from ._common import config_hash, failed, jsonable
 
-__all__ = ["reproduce", "run_reproduce", "parse_only", "experiment_config"]
+__all__ = ["reproduce", "parse_only", "experiment_config"]
 
 
 def parse_only(only) -> list[str]:
@@ -52,11 +52,6 @@ def experiment_config(name: str, size: str, *, seed: int = 0, device: str = "cpu
     return cfg
 
 
-def _atomic_write(path: str, text: str | bytes) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    atomic_write(path, text)
-
-
 def _save_plot(module, rec: dict, path: str) -> None:
     import matplotlib
 
@@ -67,7 +62,7 @@ def _save_plot(module, rec: dict, path: str) -> None:
     try:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
     finally:
         plt.close(fig)
 
@@ -150,7 +145,7 @@ def reproduce(out, *, quick: bool = False, only=None, cifar_dir=None, seed: int 
             skipped.append(name)
             continue
         bar = _progress_bar(progress, mod.steps(cfg), name)
-        tick = (lambda k=1: bar.update(k)) if bar is not None else None
+        tick = bar.update if bar is not None else None
         t0 = time.perf_counter()
         try:
             kwargs = {"cifar_dir": cifar_dir} if name == "fig4" else {}
@@ -167,7 +162,7 @@ def reproduce(out, *, quick: bool = False, only=None, cifar_dir=None, seed: int 
         finally:
             if bar is not None:
                 bar.close()
-        _atomic_write(path, json.dumps(rec, indent=1))
+        atomic_write_json(path, rec, indent=1)
         records.append(rec)
         ran.append(name)
     results = write_report(out, records, meta={"seed": seed, "device": device, "size": size,
@@ -175,15 +170,3 @@ def reproduce(out, *, quick: bool = False, only=None, cifar_dir=None, seed: int 
                                                "wall_seconds": time.time() - start})
     return results
 
-
-def run_reproduce(args) -> int:
-    """CLI handler of ``deepdual reproduce``; returns the exit code (0 also when claims FAIL)."""
-    names = parse_only(args.only)  # validate before any work
-    progress = False if getattr(args, "no_progress", False) else None
-    t0 = time.time()
-    res = reproduce(args.out, quick=args.quick, only=names, cifar_dir=args.cifar_dir, seed=args.seed,
-                    device=args.device, progress=progress)
-    counts = res["summary"]
-    print(f"deepdual reproduce: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIPPED']} SKIPPED "
-          f"in {time.time() - t0:.0f} s; report: {os.path.join(os.path.abspath(args.out), 'index.html')}")
-    return 0

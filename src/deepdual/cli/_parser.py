@@ -1,20 +1,13 @@
-"""Command-line interface: ``deepdual reproduce | fit | certify | sweep | bench``.
-
-This layer only parses arguments and calls the public API; every command's work lives in its own
-module (``experiments.runner``, ``commands``, ``sweeps``, ``benchmarks``). Errors print one line
-without a traceback: exit code 2 for bad usage or bad input, 1 for a failed run.
-"""
+"""The argument parser of ``deepdual``: one sub-command per handler module of :mod:`deepdual.cli`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-__all__ = ["main", "build_parser", "UsageError"]
+__all__ = ["build_parser"]
 
-
-class UsageError(ValueError):
-    """Bad command-line usage or input (exit code 2)."""
+_EXIT_CODES = "Exit codes: 0 success, 2 bad usage or input (one line on stderr, nothing saved), 1 failed run."
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -27,17 +20,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="deepdual", formatter_class=_Formatter,
-                     description="Globally optimal deep networks from convex duality (Ergen & Pilanci, 2021).")
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"deepdual {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
+def _reproduce(sub) -> None:
     p = sub.add_parser("reproduce", formatter_class=_Formatter,
                        help="run every figure and claim of the paper and write an HTML report",
-                       description="Run the paper's experiments and write DIR/index.html and DIR/results.json.")
+                       description="Run the paper's experiments and write DIR/index.html and DIR/results.json.\n\n"
+                                   "Exit codes: 0 the report was written (also when claims FAIL), 2 bad usage.")
     p.add_argument("--out", default="deepdual-report", help="output folder")
     p.add_argument("--quick", action="store_true", help="tiny configuration (under 5 minutes on 2 cores)")
     p.add_argument("--only", default=None, help="comma-separated experiment names, e.g. fig1,fig4")
@@ -45,8 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device for training")
     p.add_argument("--no-progress", action="store_true", help="disable progress bars")
-    p.set_defaults(handler="deepdual.experiments.runner:run_reproduce")
+    p.set_defaults(handler="reproduce:run_reproduce")
 
+
+def _fit(sub) -> None:
     p = sub.add_parser("fit", formatter_class=_Formatter,
                        help="fit the closed-form network on a CSV/NPZ file and report accuracy and certificate",
                        description=(
@@ -58,8 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "most 20 distinct values, mean classification: deep ReLU network on whitened rows "
                            "(Theorem 4.3), which needs at most d training rows (see --train-size). Other numeric "
                            "targets mean regression: deep linear network with an intercept (Sections 2-3).\n\n"
-                           "Exit codes: 0 success, 2 bad usage or input (one line on stderr, nothing saved), "
-                           "1 failed run."))
+                           + _EXIT_CODES))
     p.add_argument("data", help="CSV (header row) or NPZ file")
     p.add_argument("--target", required=True, help="name of the target column (CSV) or array (NPZ)")
     p.add_argument("--depth", type=int, default=3, help="network depth L >= 2")
@@ -80,8 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "None means 4 x the closed form's branch count")
     p.add_argument("--baseline", action="store_true",
                    help="also fit scikit-learn's LogisticRegression (classification) or Ridge (regression)")
-    p.set_defaults(handler="deepdual.commands:run_fit")
+    p.set_defaults(handler="fit:run_fit")
 
+
+def _certify(sub) -> None:
     p = sub.add_parser("certify", formatter_class=_Formatter,
                        help="global-optimality gap of a saved network on a data file",
                        description=(
@@ -90,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "optimum, the gap and the relative gap, and the theorem used. Inputs go through the "
                            "saved whitener and intercept; class labels are one-hot encoded with the saved classes."
                            "\n\nExit codes: 0 certified, 1 no certificate exists for this network and data (the "
-                           "reason is printed) or a failed run, 2 bad usage or input."))
+                           "reason is printed), 2 bad usage or input."))
     p.add_argument("model", help="network saved by `deepdual fit --save` or deepdual.save_network")
     p.add_argument("data", help="CSV or NPZ file")
     p.add_argument("--target", required=True, help="target column (CSV) or array (NPZ)")
@@ -98,69 +88,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", choices=["auto", "fit", "all"], default="auto",
                    help="rows to certify on: 'fit' = the training rows recorded by `deepdual fit --save`, "
                         "'all' = every row, 'auto' = 'fit' when the model recorded them, else 'all'")
-    p.set_defaults(handler="deepdual.commands:run_certify")
+    p.set_defaults(handler="certify:run_certify")
 
+
+def _sweep(sub) -> None:
     p = sub.add_parser("sweep", formatter_class=_Formatter,
-                       help="run a grid of experiments from a TOML config, resumable")
+                       help="run a grid of experiments from a TOML config, resumable",
+                       description="Run every run of a TOML grid not yet in the results store (see "
+                                   "deepdual.sweeps), one line per finished run on stderr, a JSON summary on "
+                                   "stdout.\n\nExit codes: 0 every run succeeded, 1 a run failed (recorded in the "
+                                   "store), 2 bad usage or config.")
     p.add_argument("config", help="TOML file describing the grid")
-    p.add_argument("--out", default=None, help="results store (default: next to the config)")
+    p.add_argument("--out", default=None, help="results store (default: CONFIG with .results.jsonl)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: local processes)")
     p.add_argument("--jobs", type=int, default=2, help="local worker processes")
-    p.set_defaults(handler="deepdual.sweeps:run_sweep_command")
+    p.set_defaults(handler="sweep:run_sweep_command")
 
+
+def _bench(sub) -> None:
     p = sub.add_parser("bench", formatter_class=_Formatter,
-                       help="run the benchmarks (closed form vs SGD and vs CVXPY) and write JSON + markdown")
+                       help="run the benchmarks (closed form vs SGD and vs CVXPY) and write JSON + markdown",
+                       description="Run the benchmarks of a deepdual source checkout (from its root folder).\n\n"
+                                   "Exit codes: 0 done, 1 a closed form was beaten by training or a case raised, "
+                                   "2 bad usage.")
     p.add_argument("--out", default="bench-results", help="output folder")
     p.add_argument("--quick", action="store_true", help="small sizes only")
     p.add_argument("--only", default=None, help="comma-separated benchmark names")
     p.add_argument("--repeats", type=int, default=5, help="timed repetitions per case")
     p.add_argument("--blas-threads", type=int, default=None,
                    help="limit BLAS and torch threads (threadpoolctl); default: unchanged")
-    p.set_defaults(handler="deepdual.cli:_run_bench")
+    p.set_defaults(handler="bench:run_bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``deepdual`` parser; each sub-command sets ``handler`` to ``"module:function"`` of this package."""
+    from .. import __version__
+
+    parser = _Parser(prog="deepdual", formatter_class=_Formatter,
+                     description="Globally optimal deep networks from convex duality (Ergen & Pilanci, 2021).")
+    parser.add_argument("--version", action="version", version=f"deepdual {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for add in (_reproduce, _fit, _certify, _sweep, _bench):
+        add(sub)
     return parser
-
-
-def _run_bench(args):
-    """``deepdual bench``: the benchmarks live in the source checkout (``benchmarks/``), not in the wheel."""
-    import os
-
-    root = os.getcwd()
-    if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
-        raise UsageError("`deepdual bench` runs from the root of a deepdual source checkout (the folder "
-                         "holding benchmarks/); cd there, or run `python -m benchmarks` from it.")
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    return _resolve("benchmarks.__main__:run_bench_command")(args)
-
-
-def _resolve(spec: str):
-    import importlib
-
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    try:
-        handler = _resolve(args.handler)
-        result = handler(args)
-        return int(result or 0)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, KeyError) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        sys.stderr.write(f"deepdual {args.command}: error: {msg}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write(f"deepdual {args.command}: interrupted\n")
-        return 130
-    except Exception as exc:  # a failed run: one line, exit 1
-        sys.stderr.write(f"deepdual {args.command}: failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n")
-        return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -1,0 +1,279 @@
+"""``deepdual fit DATA --target COLUMN``: the closed-form network of a data file, its scores and certificate.
+
+Task
+----
+``--task auto`` chooses classification when the target holds strings, or integers with at most
+:data:`MAX_AUTO_CLASSES` distinct values; otherwise regression. Classification uses
+:class:`~deepdual.DeepReLUClassifier` (Theorem 4.3 on whitened rows, so at most ``d`` training
+rows); regression uses :class:`~deepdual.DeepLinearRegressor` (Sections 2-3, with an unregularized
+intercept). ``--compare-sgd`` trains the same architecture from a random start; ``--baseline`` fits
+scikit-learn's logistic regression or ridge.
+
+Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, nothing saved).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from .. import (
+    DeepLinearRegressor,
+    DeepReLUClassifier,
+    NoCertificateError,
+    ParallelNet,
+    TrainingDivergedError,
+    certify,
+    objective,
+    one_hot,
+    save_solution,
+    train,
+)
+from ._errors import UsageError, user_input
+from .tables import read_table
+
+__all__ = ["run_fit", "MAX_AUTO_CLASSES"]
+
+#: ``--task auto`` treats an integer target with at most this many distinct values as class labels.
+MAX_AUTO_CLASSES = 20
+
+
+# --------------------------------------------------------------------------------------------- options
+def _check_options(args) -> None:
+    """Every option that does not need the data, checked before the file is read."""
+    if args.depth < 2:
+        raise UsageError(f"--depth == {args.depth}, must be >= 2.")
+    if not (np.isfinite(args.beta) and args.beta >= 0):
+        raise UsageError(f"--beta == {args.beta}, must be a finite number >= 0.")
+    if not (0.0 <= args.test_size < 1.0):
+        raise UsageError(f"--test-size == {args.test_size}, must be in [0, 1).")
+    if args.train_size is not None and args.train_size < 1:
+        raise UsageError(f"--train-size == {args.train_size}, must be >= 1.")
+    if args.compare_sgd and (args.epochs < 1 or not args.lr > 0):
+        raise UsageError("--compare-sgd needs --epochs >= 1 and --lr > 0.")
+    if args.sgd_branches is not None and args.sgd_branches < 1:
+        raise UsageError(f"--sgd-branches == {args.sgd_branches}, must be >= 1.")
+    if args.save:
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(folder):
+            raise UsageError(f"--save {args.save!r}: folder {folder!r} does not exist.")
+        if os.path.isdir(args.save):
+            raise UsageError(f"--save {args.save!r} is a folder; pass a file name such as model.pt.")
+
+
+def _choose_task(requested: str, y: np.ndarray) -> tuple[str, str]:
+    """``(task, why)`` for ``--task requested`` and the target ``y``."""
+    n_classes = np.unique(y).size
+    if y.dtype.kind in "US":
+        if requested == "regression":
+            raise UsageError("--task regression needs a numeric target; this target holds strings.")
+        return "classification", f"string labels, {n_classes} classes"
+    if requested != "auto":
+        return requested, "--task " + requested
+    if y.dtype.kind in "iu" and n_classes <= MAX_AUTO_CLASSES:
+        return "classification", f"integer target with {n_classes} distinct values <= {MAX_AUTO_CLASSES}"
+    return "regression", "numeric target" + (f" with {n_classes} distinct values" if y.dtype.kind in "iu" else "")
+
+
+# --------------------------------------------------------------------------------------------- split
+def _stratify_ok(labels, n_first: int, n_second: int) -> bool:
+    _, counts = np.unique(labels, return_counts=True)
+    return bool(counts.min() >= 2 and n_first >= counts.size and n_second >= counts.size)
+
+
+def _split(n: int, labels, *, test_size: float, train_size: int | None, seed: int, classify: bool):
+    """Indices of the training and test rows, and a one-line description."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(n)
+    stratified = classify
+    n_test = int(np.ceil(test_size * n)) if test_size > 0 else 0
+    if n_test >= n:
+        raise UsageError(f"--test-size {test_size} leaves no training rows out of {n}.")
+    if n_test:
+        strat = labels if classify and _stratify_ok(labels, n - n_test, n_test) else None
+        stratified &= strat is not None
+        train_rows, test_rows = train_test_split(idx, test_size=n_test, random_state=seed, stratify=strat)
+    else:
+        train_rows, test_rows = idx, idx[:0]
+    if train_size is not None and train_size < train_rows.size:
+        labels_tr = labels[train_rows]
+        strat = labels_tr if classify and _stratify_ok(labels_tr, train_size, train_rows.size - train_size) else None
+        stratified &= strat is not None
+        train_rows, _ = train_test_split(train_rows, train_size=train_size, random_state=seed, stratify=strat)
+    train_rows, test_rows = np.sort(train_rows), np.sort(test_rows)
+    how = ("stratified" if stratified else "random") + f", seed {seed}"
+    desc = f"{train_rows.size} train / {test_rows.size} test rows of {n} ({how})"
+    if test_rows.size == 0:
+        desc += "; no test rows (--test-size 0)"
+    return train_rows, test_rows, desc
+
+
+# --------------------------------------------------------------------------------------------- scores
+def _score(task: str, y_true, y_pred) -> float | None:
+    """Accuracy (classification) or R² (regression); None when there are too few rows."""
+    if len(y_true) == 0:
+        return None
+    if task == "classification":
+        return float(np.mean(y_true == y_pred))
+    from sklearn.metrics import r2_score
+
+    if len(y_true) < 2:
+        return None
+    return float(r2_score(y_true, y_pred))
+
+
+def _fmt(v, spec=".6g") -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    return format(v, spec)
+
+
+def _print_comparison(columns: dict[str, dict[str, object]], rows: list[tuple[str, str]], out) -> None:
+    """One column per method (closed form, SGD, baseline), one row per quantity."""
+    names = list(columns)
+    width = max(len(label) for label, _ in rows) + 2
+    colw = [max(14, len(nm) + 2) for nm in names]
+    out.write(" " * width + "".join(nm.ljust(w) for nm, w in zip(names, colw, strict=True)).rstrip() + "\n")
+    for label, key in rows:
+        cells = [_fmt(columns[nm].get(key)).ljust(w) for nm, w in zip(names, colw, strict=True)]
+        out.write(label.ljust(width) + "".join(cells).rstrip() + "\n")
+
+
+# --------------------------------------------------------------------------------------------- comparisons
+def _sgd(task, model, X_tr, X_te, y_tr, y_te, args) -> dict:
+    """Train the closed form's architecture from a random start with SGD (momentum 0.9)."""
+    import torch
+
+    sol = model.solution_
+    arch = sol.network
+    if task == "classification":
+        Xs, Xt = sol.whitener.transform(X_tr), (sol.whitener.transform(X_te) if len(X_te) else X_te)
+        Y = one_hot(y_tr, model.classes_).Y
+    else:
+        Xs, Xt = X_tr - model.x_mean_, X_te - model.x_mean_
+        Y = (y_tr - model.y_mean_[0]).reshape(-1, 1)
+    branches = args.sgd_branches if args.sgd_branches is not None else 4 * arch.branches
+    net = ParallelNet(arch.in_features, arch.out_features, depth=arch.depth, branches=branches,
+                      hidden=list(arch.hidden) or 1, activation=arch.activation, seed=args.seed)
+    t0 = time.perf_counter()
+    try:
+        train(net, Xs, Y, beta=args.beta, optimizer="sgd", lr=args.lr, momentum=0.9, epochs=args.epochs,
+              seed=args.seed, progress=False)
+    except TrainingDivergedError:  # reported in the table; the comparison goes on
+        return {"objective": "diverged", "time": time.perf_counter() - t0, "branches": branches}
+    seconds = time.perf_counter() - t0
+    res = {"objective": objective(net, Xs, Y, beta=args.beta), "time": seconds, "branches": branches}
+    try:
+        cert = certify(net, Xs, Y, beta=args.beta)
+        res["lower_bound"], res["gap"] = cert.lower_bound, cert.gap
+    except NoCertificateError:
+        pass
+
+    def predict(X):
+        with torch.no_grad():
+            out = net(torch.as_tensor(X, dtype=torch.float64)).numpy()
+        if task == "classification":
+            return model.classes_[np.argmax(out, axis=1)]
+        return out[:, 0] + model.y_mean_[0]
+
+    res["train"] = _score(task, y_tr, predict(Xs))
+    res["test"] = _score(task, y_te, predict(Xt)) if len(X_te) else None
+    return res
+
+
+def _baseline(task, X_tr, X_te, y_tr, y_te) -> tuple[str, dict]:
+    """scikit-learn's LogisticRegression (classification) or Ridge (regression) on the raw features."""
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    t0 = time.perf_counter()
+    if task == "classification":
+        name, est = "logistic", LogisticRegression(max_iter=5000)
+    else:
+        name, est = "ridge", Ridge(alpha=1.0)
+    if task == "classification" and np.unique(y_tr).size < 2:
+        return name, {"train": "needs 2 classes"}
+    est.fit(X_tr, y_tr)
+    res = {"time": time.perf_counter() - t0, "train": _score(task, y_tr, est.predict(X_tr))}
+    res["test"] = _score(task, y_te, est.predict(X_te)) if len(X_te) else None
+    return name, res
+
+
+# --------------------------------------------------------------------------------------------- command
+def run_fit(args) -> int:
+    """``deepdual fit DATA --target COLUMN``: closed-form network, scores, certificate, time; returns 0.
+
+    Raises
+    ------
+    UsageError
+        Bad options, a bad data file, or data the closed form cannot take (one line, exit code 2).
+    """
+    _check_options(args)
+    out = sys.stdout
+    table = read_table(args.data, args.target)
+    task, why = _choose_task(args.task, table.target)
+    classify = task == "classification"
+    n, d = table.X.shape
+    train_rows, test_rows, split_desc = _split(n, table.target, test_size=args.test_size,
+                                               train_size=args.train_size, seed=args.seed, classify=classify)
+    if classify and train_rows.size > d:
+        fix = (f"pass --train-size {d} (or fewer) to subsample the training rows"
+               + (f", or --test-size {1 - d / n:.3f} or more" if d < n else ""))
+        raise UsageError(f"whitening needs at most d = {d} training samples (Theorem 4.3 needs X Xᵀ = I, "
+                         f"n <= d), but the split leaves n = {train_rows.size}; {fix}.")
+    X_tr, X_te = table.X[train_rows], table.X[test_rows]
+    y_tr, y_te = table.target[train_rows], table.target[test_rows]
+
+    t0 = time.perf_counter()
+    with user_input():  # the estimators validate the data (rank, labels) at the door
+        if classify:
+            model = DeepReLUClassifier(depth=args.depth, beta=args.beta, whiten=True).fit(X_tr, y_tr)
+        else:
+            model = DeepLinearRegressor(depth=args.depth, beta=args.beta).fit(X_tr, y_tr.astype(np.float64))
+    seconds = time.perf_counter() - t0
+    sol = model.solution_
+    score_name = "accuracy" if classify else "R²"
+    cf = {"objective": sol.objective, "lower_bound": sol.lower_bound, "gap": sol.gap, "time": seconds,
+          "train": _score(task, y_tr, model.predict(X_tr)),
+          "test": _score(task, y_te, model.predict(X_te)) if test_rows.size else None}
+    columns = {"closed form": cf}
+    if args.compare_sgd:
+        res = _sgd(task, model, X_tr, X_te, y_tr, y_te, args)
+        columns[f"SGD ({res.pop('branches')} br.)"] = res
+    if args.baseline:
+        name, res = _baseline(task, X_tr, X_te, y_tr, y_te)
+        columns[name] = res
+
+    net = sol.network
+    kinds = f"{len(model.classes_)} classes" if classify else "1 target"
+    out.write(f"data:      {table.path}: {n} rows, {d} features, target {table.target_name!r} ({kinds})\n")
+    out.write(f"task:      {task} ({why})\n")
+    out.write(f"split:     {split_desc}\n")
+    out.write(f"model:     depth-{net.depth} {net.activation} parallel network, {net.branches} branch(es), "
+              f"beta = {sol.beta:g}" + (", whitened inputs" if sol.whitener is not None else "")
+              + f"; {sol.theorem}\n")
+    if sol.lower_bound is not None:
+        out.write(f"certificate: lower bound {sol.lower_bound:.10g}, gap {sol.gap:.3g} "
+                  f"(relative {sol.relative_gap:.3g}); objective {sol.objective:.10g}\n")
+    else:
+        out.write("certificate: none for this case\n")
+    out.write("\n")
+    rows = [("objective", "objective"), ("lower bound", "lower_bound"), ("gap", "gap"),
+            (f"train {score_name}", "train"), (f"test {score_name}", "test"), ("time (s)", "time")]
+    _print_comparison(columns, rows, out)
+
+    if args.save:
+        meta = {"command": "deepdual fit", "task": task, "target": table.target_name,
+                "features": table.feature_names, "data_sha256": table.sha256, "n_rows": n,
+                "train_rows": train_rows.tolist(), "beta": sol.beta, "depth": sol.depth,
+                "x_offset": None if classify else model.x_mean_.tolist(),
+                "y_offset": None if classify else model.y_mean_.tolist(),
+                "classes": model.classes_.tolist() if classify else None}
+        save_solution(sol, args.save, metadata=meta)
+        out.write(f"\nsaved:     {args.save}\n")
+    return 0
