@@ -9,8 +9,16 @@ import pytest
 import torch
 
 import deepdual as dd
-from deepdual._numerics import (EPS, CertificateError, checked_lower_bound, dual_objective, exact_dot, rank_cutoff,
-                                rounding_slack, significant)
+from deepdual._numerics import (
+    EPS,
+    CertificateError,
+    checked_lower_bound,
+    dual_objective,
+    exact_dot,
+    rank_cutoff,
+    rounding_slack,
+    significant,
+)
 
 
 def _exact_dual(R, Y, theta):

@@ -3,7 +3,10 @@ environment, shared by sweeps, ``reproduce``, the report and the command line.
 
 * :func:`atomic_write` / :func:`atomic_write_json`: temp file beside the target, fsync of the file,
   ``os.replace``, fsync of the folder. Readers see the old file or the complete new one, never a
-  partial write, and a finished write survives a crash.
+  partial write, and a finished write survives a crash. :func:`check_output_file` is the check it
+  makes first (no folder, device, FIFO or read-only file is ever replaced); :func:`same_file` tells
+  whether an output would land on an input.
+* :func:`loads_strict`: JSON parsing that refuses ``NaN`` / ``Infinity`` literals (records we read back).
 * :func:`to_jsonable` (a whole value) and :func:`json_default` (the ``default=`` hook of
   :func:`json.dumps`): NumPy arrays and scalars, tensors, dataclasses, named tuples and paths as JSON
   types, built from the same conversion of one value.
@@ -20,13 +23,14 @@ import math
 import os
 import platform
 import socket
+import stat
 import tempfile
 from collections.abc import Mapping
 
 import numpy as np
 
 __all__ = ["atomic_write", "atomic_write_json", "to_jsonable", "json_default", "environment", "fsync_dir",
-           "PACKAGES"]
+           "check_output_file", "same_file", "loads_strict", "PACKAGES"]
 
 #: Distributions whose versions :func:`environment` records.
 PACKAGES = ("deepdual", "numpy", "scipy", "torch", "scikit-learn", "matplotlib", "mlxtend")
@@ -47,6 +51,59 @@ def fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def check_output_file(path, name: str = "path") -> str:
+    """Refuse to write a file at ``path`` that is a folder, not a regular file, or read-only.
+
+    A missing ``path`` is fine (it will be created); a symbolic link is judged by what it points to.
+    This is what :func:`atomic_write` checks before it writes; commands call it up front so that a
+    refused run writes nothing.
+
+    Parameters
+    ----------
+    path : str or path-like
+    name : str, default "path"
+        How the message names the argument (``"--out"``, ``"store"``).
+
+    Returns
+    -------
+    str
+        ``os.fspath(path)``.
+
+    Raises
+    ------
+    IsADirectoryError
+        ``path`` is a folder.
+    ValueError
+        ``path`` is a device, FIFO or socket (replacing it could break the system, reading it could hang).
+    PermissionError
+        ``path`` is a read-only file (no write permission bit set): it is left alone.
+    """
+    path = os.fspath(path)
+    label = name if name.startswith("-") else f"`{name}`"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:  # a loop of links, a path through a file, ...
+        raise ValueError(f"{label} {path!r} cannot be written ({exc.strerror or type(exc).__name__}).") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"{label} {path!r} is a folder; pass a file name.")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{label} {path!r} is not a regular file (a device, FIFO or socket); pass a file name.")
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(f"{label} {path!r} is a read-only file; deepdual leaves it alone (make it "
+                              "writable, or pass another file name).")
+    return path
+
+
+def same_file(a, b) -> bool:
+    """Whether the paths ``a`` and ``b`` name the same existing file (through links, ``..``, hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def atomic_write(path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` atomically and durably.
 
@@ -65,11 +122,15 @@ def atomic_write(path, data: str | bytes) -> None:
     ------
     FileNotFoundError
         The folder of ``path`` does not exist.
+    IsADirectoryError, PermissionError, ValueError
+        ``path`` is a folder, a read-only file, or not a regular file (:func:`check_output_file`);
+        nothing is written.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write {path!r}: folder {folder!r} does not exist.")
+    check_output_file(path)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
     umask = os.umask(0)
     os.umask(umask)
@@ -112,6 +173,33 @@ def atomic_write_json(path, obj, *, indent: int | None = 2) -> None:
 
 # ------------------------------------------------------------------------------------------ JSON
 _NOT_JSON = object()
+
+
+def _no_constant(name: str):
+    raise ValueError(f"holds the non-JSON literal {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"holds the number {text}, which overflows float64")
+    return value
+
+
+def loads_strict(text: str | bytes):
+    """Parse JSON text, refusing the ``NaN``, ``Infinity`` and ``-Infinity`` literals Python writes,
+    and numbers such as ``1e999`` that overflow to infinity: every float it returns is finite.
+
+    Raises
+    ------
+    ValueError
+        Invalid JSON (``json.JSONDecodeError``), such a value, or nesting too deep for the parser;
+        ``UnicodeDecodeError`` (a ``ValueError``) for bytes that are not UTF-8.
+    """
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("is nested too deeply to be a deepdual record") from None
 
 
 def _convert(value):

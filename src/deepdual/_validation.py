@@ -33,10 +33,34 @@ __all__ = [
     "check_device",
     "check_network",
     "check_class_labels",
+    "DATA_RANGE",
+    "check_data_range",
+    "check_bool",
+    "check_seed",
+    "check_dtype",
+    "MAX_LAYERS",
+    "check_layer_count",
+    "available_memory",
+    "check_memory",
+    "check_finite_parameters",
 ]
 
 #: Tolerance used to decide that a matrix identity (X Xᵀ = I, ...) holds.
 IDENTITY_TOL = 1e-8
+
+#: Frobenius norms of the data matrices deepdual computes with (``X``, ``Y``; zero is allowed too). The
+#: objective ½‖f(X) − Y‖², the Gram matrices X Xᵀ and every norm are formed from squares of the entries, so
+#: the squares must be finite, normal float64 numbers (about 1e-308 to 1e308): a norm in [1e-150, 1e150]
+#: leaves room for sums over samples and for the network's weights. Rescale data outside it; the optimum
+#: scales as P*(cY; β) = c² P*(Y; β c^(2/L−2)).
+DATA_RANGE = (1e-150, 1e150)
+
+#: Most layers a network may have. Every layer is its own tensor and a forward pass runs layer by layer
+#: (about 0.1 ms per layer and call), so a deeper network takes minutes to build, evaluate and certify.
+MAX_LAYERS = 10_000
+
+#: The most torch seeds take: a signed 64-bit integer.
+MAX_SEED = 2**63 - 1
 
 
 class NoClosedFormError(ValueError):
@@ -55,6 +79,9 @@ def _to_numpy(x, name: str):
 def as_float_array(x, name: str) -> np.ndarray:
     """Return ``x`` as a float64 NumPy array, rejecting non-numeric and non-finite entries."""
     arr = _to_numpy(x, name)
+    if arr.dtype == object and arr.ndim == 0 and arr.item() is not None and hasattr(arr.item(), "toarray"):
+        raise TypeError(f"`{name}` is a sparse matrix ({type(arr.item()).__name__}); deepdual works with dense "
+                        f"arrays: pass {name}.toarray().")
     if arr.dtype == object or arr.dtype.kind in "USVOMm":
         try:
             arr = arr.astype(np.float64)
@@ -76,8 +103,12 @@ def as_float_array(x, name: str) -> np.ndarray:
     return arr
 
 
-def check_array(x, name: str = "X", *, ndim: int = 2, min_rows: int = 1) -> np.ndarray:
-    """Validate a data matrix: numeric, finite, ``ndim``-dimensional, non-empty; float64 copy."""
+def check_array(x, name: str = "X", *, ndim: int = 2, min_rows: int = 1, value_range: bool = True) -> np.ndarray:
+    """Validate a data matrix: numeric, finite, ``ndim``-dimensional, non-empty; float64 copy.
+
+    With ``value_range`` (the default) its Frobenius norm must be 0 or lie in :data:`DATA_RANGE`
+    (:func:`check_data_range`); scale-invariant metrics pass ``value_range=False``.
+    """
     arr = as_float_array(x, name)
     if arr.ndim != ndim:
         hint = ""
@@ -90,6 +121,8 @@ def check_array(x, name: str = "X", *, ndim: int = 2, min_rows: int = 1) -> np.n
         )
     if ndim == 2 and arr.shape[1] < 1:
         raise ValueError(f"`{name}` has no columns (shape {arr.shape}); at least 1 feature needed.")
+    if value_range:
+        check_data_range(arr, name)
     return np.array(arr, dtype=np.float64, copy=True)
 
 
@@ -106,6 +139,7 @@ def check_targets(Y, n_rows: int, name: str = "Y", x_name: str = "X") -> np.ndar
         )
     if arr.shape[1] < 1:
         raise ValueError(f"`{name}` has no columns (shape {arr.shape}).")
+    check_data_range(arr, name)
     return np.array(arr, dtype=np.float64, copy=True)
 
 
@@ -271,6 +305,9 @@ def check_class_labels(labels, name: str = "labels", *, n_rows: int | None = Non
     (``2.0`` is class 2). One-hot matrices are rejected with a hint to take ``argmax``.
     """
     arr = _to_numpy(labels, name)
+    if arr.dtype == object and arr.size and all(
+            isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in arr.flat):
+        arr = arr.astype(np.float64)  # an object array of numbers: checked as numbers below
     if arr.ndim == 2 and arr.shape[1] > 1:
         raise ValueError(
             f"`{name}` has shape {arr.shape}; pass integer class indices of shape (n,), "
@@ -329,6 +366,8 @@ def check_univariate(x, y, *, x_name: str = "x", y_name: str = "y") -> tuple[np.
         raise ValueError(
             f"`{x_name}` has {xa.shape[0]} points but `{y_name}` has {ya.shape[0]}; pass one target per point."
         )
+    check_data_range(xa, x_name)
+    check_data_range(ya, y_name)
     return np.array(xa, dtype=np.float64, copy=True), np.array(ya, dtype=np.float64, copy=True)
 
 
@@ -417,4 +456,140 @@ def check_network(network, name: str = "network"):
             f"`{name}` is on the 'meta' device (no weights); build it on 'cpu' or move it with "
             f"{name}.to_empty(device='cpu') and set its weights."
         )
+    check_finite_parameters(network, name)
     return ref
+
+
+def safe_norm(a: np.ndarray) -> float:
+    """Frobenius norm of a finite array without overflow or underflow of the squares (``max|a|·‖a/max|a|‖``)."""
+    if a.size == 0:
+        return 0.0
+    top = float(np.max(np.abs(a)))
+    if top == 0.0:
+        return 0.0
+    return top * float(np.linalg.norm(a / top))
+
+
+def check_data_range(arr: np.ndarray, name: str) -> None:
+    """Require a finite float array whose Frobenius norm is 0 or in :data:`DATA_RANGE` (one-line ``ValueError``)."""
+    norm = safe_norm(arr)
+    low, high = DATA_RANGE
+    if norm == 0.0 or low <= norm <= high:
+        return
+    side = "large" if norm > high else "small"
+    raise ValueError(
+        f"`{name}` has norm {norm:.3g}, too {side} for float64 arithmetic: deepdual needs ‖{name}‖_F in "
+        f"[{low:g}, {high:g}] (or 0) so that squares and the objective stay finite; rescale it, e.g. "
+        f"{name} / {norm:.3g} (the optimum scales as P*(cY; β) = c² P*(Y; β c^(2/L−2)))."
+    )
+
+
+def check_bool(value, name: str) -> bool:
+    """Require ``True``/``False`` (a NumPy bool too); strings such as ``"False"`` and numbers are refused."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"`{name}` must be True or False, got {type(value).__name__} {value!r}.")
+
+
+def check_seed(seed, name: str = "seed", *, allow_none: bool = True):
+    """A seed: ``None`` (when allowed) or an integer in ``[0, 2**63 − 1]`` (what torch generators take)."""
+    if seed is None and allow_none:
+        return None
+    return check_scalar(seed, name, target_type=numbers.Integral, min_val=0, max_val=MAX_SEED)
+
+
+_FLOAT_DTYPES = ("float64", "float32", "float16", "bfloat16")
+
+
+def check_dtype(dtype, name: str = "dtype"):
+    """A torch floating dtype (``torch.float64``, ``float32``, ``float16`` or ``bfloat16``)."""
+    import torch
+
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"`{name}` must be a torch dtype (torch.float64, torch.float32, torch.float16 or "
+                        f"torch.bfloat16), got {type(dtype).__name__} {dtype!r}.")
+    if str(dtype).removeprefix("torch.") not in _FLOAT_DTYPES:
+        raise ValueError(f"`{name}` == {dtype}, must be a floating dtype (torch.float64, torch.float32, "
+                         "torch.float16 or torch.bfloat16): the weights are trained by gradients.")
+    return dtype
+
+
+def check_layer_count(depth: int, name: str = "depth") -> int:
+    """Cap a network's number of layers at :data:`MAX_LAYERS` (the time to build and run it)."""
+    if depth > MAX_LAYERS:
+        raise ValueError(
+            f"`{name}` == {depth} layers, more than the {MAX_LAYERS} deepdual builds: every layer is a separate "
+            f"tensor evaluated in turn (about 0.1 ms each per pass), so it would run for minutes to hours; "
+            f"pass {name} <= {MAX_LAYERS}."
+        )
+    return depth
+
+
+def available_memory() -> int:
+    """Bytes this process can still allocate: the least of ``MemAvailable`` (Linux; else the physical
+    memory), the cgroup limit left (containers) and the address-space limit (``ulimit -v``) left."""
+    import os
+
+    limits = []
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    if not limits:
+        try:
+            limits.append(int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES")))
+        except (AttributeError, ValueError, OSError):
+            pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as fh:
+            cap = fh.read().strip()
+        if cap != "max":
+            with open("/sys/fs/cgroup/memory.current") as fh:
+                limits.append(int(cap) - int(fh.read().strip()))
+    except (OSError, ValueError):
+        pass
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm") as fh:
+                used = int(fh.read().split()[0]) * int(os.sysconf("SC_PAGE_SIZE"))
+            limits.append(soft - used)
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass
+    return max(min(limits), 0) if limits else 1 << 62  # unknown: do not refuse
+
+
+def check_memory(n_values: int, itemsize: int, *, what: str, fix: str, copies: int = 6) -> None:
+    """Refuse up front a request for ``copies × n_values × itemsize`` bytes beyond :func:`available_memory`.
+
+    ``copies`` counts the working copies a computation keeps (weights, gradients or closed-form work
+    arrays, optimizer state), so the check holds before anything is allocated.
+    """
+    need = int(n_values) * int(itemsize) * int(copies)
+    have = available_memory()
+    if need > have:
+        raise ValueError(
+            f"{what} has {int(n_values):.3g} parameters, needing about {need / 2**30:.3g} GiB ({copies} copies of "
+            f"{itemsize} bytes each) but {have / 2**30:.3g} GiB of memory are available; {fix}."
+        )
+
+
+def check_finite_parameters(network, name: str = "network") -> None:
+    """Refuse a network with NaN or infinite weights (or buffers), naming the first such tensor."""
+    import torch
+
+    with torch.no_grad():
+        for pname, t in list(network.named_parameters()) + list(network.named_buffers()):
+            if t.device.type == "meta":
+                raise ValueError(f"`{name}` is on the 'meta' device (no weights); build it on 'cpu' or move it "
+                                 f"with {name}.to_empty(device='cpu') and set its weights.")
+            if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+                raise ValueError(
+                    f"`{name}` has NaN or infinite values in {pname}; set finite weights (e.g. reload or "
+                    "re-initialize the network) before evaluating it."
+                )

@@ -45,21 +45,49 @@ def validate_data(estimator, X, y="no_validation", **kwargs):
 
 
 def _numeric_targets(y):
-    """Regression targets must be numbers: a one-line TypeError naming `y` otherwise."""
-    arr = np.asarray(y) if y is not None else None
-    if arr is not None and arr.dtype.kind in "USO":
+    """Regression targets as numbers: numeric strings ("1.5") become floats, as in :func:`deepdual.closed_form`;
+    anything else non-numeric is a one-line TypeError naming `y`."""
+    if y is None or hasattr(y, "detach"):  # torch tensors are numeric (or refused by the checks that follow)
+        return y
+    arr = np.asarray(y)  # lists, arrays, pandas objects
+    if arr.dtype.kind in "USO":
         try:
-            arr.astype(np.float64)
+            return arr.astype(np.float64)
         except (TypeError, ValueError):
             raise TypeError("`y` has non-numeric entries; regression needs numeric targets "
                             "(use DeepReLUClassifier for class labels).") from None
+    return y
+
+
+def _check_scale(X, Y) -> None:
+    """The value range of :data:`deepdual._validation.DATA_RANGE`, named as scikit-learn names the arguments."""
+    V.check_data_range(X, "X")
+    V.check_data_range(Y, "y")
+
+
+def _end_to_end_map(network) -> np.ndarray:
+    """``W = Σ_j W_{1,j} ⋯ w_{L,j}`` of shape (n_features, n_outputs) of a linear ParallelNet, in float64.
+
+    The product is taken branch by branch from the input side, so it costs ``O(m·d·width)`` memory:
+    no ``d × d`` identity is pushed through the network.
+    """
+    import torch
+
+    with torch.no_grad():
+        M = network.weights[0].detach().double()
+        for W in network.weights[1:]:
+            M = torch.matmul(M, W.detach().double())
+        return M.sum(dim=0).cpu().numpy()
 
 __all__ = ["DeepReLUClassifier", "DeepLinearRegressor", "SplineReLURegressor"]
 
 
 def _check_params(est) -> tuple[int, float]:
-    depth = V.check_depth(est.depth) if hasattr(est, "depth") else 2
+    depth = V.check_layer_count(V.check_depth(est.depth)) if hasattr(est, "depth") else 2
     beta = V.check_beta(est.beta)
+    for name in ("whiten", "fit_intercept"):
+        if hasattr(est, name):
+            V.check_bool(getattr(est, name), name)
     return depth, beta
 
 
@@ -141,6 +169,7 @@ class DeepReLUClassifier(ClassifierMixin, BaseEstimator):
         except ValueError:
             raise ValueError(f"`y` must hold class labels (strings or integers), got {type_of_target(y)} "
                              "values; use DeepLinearRegressor for continuous targets.") from None
+        V.check_data_range(X, "X")
         n, d = X.shape
         if self.whiten and n > d:
             raise ValueError(
@@ -244,9 +273,11 @@ class DeepLinearRegressor(RegressorMixin, BaseEstimator):
         from .theorems import closed_form
 
         depth, beta = _check_params(self)
-        _numeric_targets(y)
+        tol = V.check_scalar(self.tol, "tol", min_val=0.0, include_boundaries="neither")
+        y = _numeric_targets(y)
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        _check_scale(X, Y)
         if self.fit_intercept:
             self.x_mean_ = X.mean(axis=0)
             self.y_mean_ = Y.mean(axis=0)
@@ -254,10 +285,9 @@ class DeepLinearRegressor(RegressorMixin, BaseEstimator):
             self.x_mean_ = np.zeros(X.shape[1])
             self.y_mean_ = np.zeros(Y.shape[1])
         self.solution_ = closed_form(X - self.x_mean_, Y - self.y_mean_, beta=beta, depth=depth,
-                                     activation="linear",
-                                     tol=V.check_scalar(self.tol, "tol", min_val=0.0, include_boundaries="neither"))
+                                     activation="linear", tol=tol)
         self.network_ = self.solution_.network
-        coef = self.solution_.predict(np.eye(X.shape[1]))  # rows: images of the unit vectors
+        coef = _end_to_end_map(self.network_)  # (n_features, n_targets), without an identity matrix
         self._single_output = y.ndim == 1
         self.coef_ = coef[:, 0] if self._single_output else coef
         intercept = self.y_mean_ - self.x_mean_ @ coef
@@ -328,8 +358,9 @@ class SplineReLURegressor(RegressorMixin, BaseEstimator):
         from .theorems import closed_form
 
         _, beta = _check_params(self)
-        _numeric_targets(y)
+        y = _numeric_targets(y)
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        _check_scale(X, y)
         if X.shape[1] != 1:
             raise ValueError(
                 f"SplineReLURegressor needs exactly 1 feature: Theorem 4.2 (the exact two-layer ReLU "

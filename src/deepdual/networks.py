@@ -104,13 +104,20 @@ class _PenaltyMixin:
     def _set_options(self, activation, bias, batchnorm, regularize, device, penalize_bias=False):
         """Validate and store the shared options; returns the validated device."""
         self.activation = V.check_choice(activation, "activation", ACTIVATIONS)
-        self.bias = bool(bias)
-        self.penalize_bias = bool(penalize_bias)
+        self.bias = V.check_bool(bias, "bias")
+        self.penalize_bias = V.check_bool(penalize_bias, "penalize_bias")
         if self.penalize_bias and not self.bias:
             raise ValueError("`penalize_bias`=True needs bias=True (there are no biases to penalize).")
-        self.batchnorm = bool(batchnorm)
+        self.batchnorm = V.check_bool(batchnorm, "batchnorm")
         self.regularize = _check_regularize(regularize, self.batchnorm)
         return V.check_device(device, allow_meta=True)  # meta: shapes only, rejected by objective()
+
+    @staticmethod
+    def _check_init(dtype, seed, init_scale):
+        """Validate the initialization arguments shared by both networks."""
+        V.check_dtype(dtype)
+        V.check_seed(seed)
+        return V.check_scalar(init_scale, "init_scale", min_val=0)
 
     def regularized_parameters(self) -> list[torch.Tensor]:
         """Weights the penalty covers: every layer (or only the output layer when
@@ -175,13 +182,18 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         super().__init__()
         self.in_features = V.check_positive_int(in_features, "in_features")
         self.out_features = V.check_positive_int(out_features, "out_features")
-        self.depth = V.check_depth(depth)
+        self.depth = V.check_layer_count(V.check_depth(depth))
         self.branches = V.check_positive_int(branches, "branches")
         self.hidden = V.check_widths(hidden, "hidden", self.depth - 2) if self.depth > 2 else []
         device = self._set_options(activation, bias, batchnorm, regularize, device, penalize_bias)
-        gen = _generator(seed)
+        init_scale = self._check_init(dtype, seed, init_scale)
         m = self.branches
         sizes = [self.in_features, *self.hidden, 1]
+        count = m * (sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + self.out_features)
+        # initialized in float64 whatever the dtype: weights, a temporary and the copy in `dtype`
+        V.check_memory(count, 8, what=f"ParallelNet(in_features={self.in_features}, out_features={self.out_features}, "
+                       f"depth={self.depth}, branches={m})", fix="pass fewer `branches` or narrower `hidden` layers")
+        gen = _generator(seed)
         weights = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             w = torch.randn(m, fan_in, fan_out, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(fan_in)
@@ -209,6 +221,22 @@ class ParallelNet(_PenaltyMixin, nn.Module):
     def layer_matrices(self) -> list[np.ndarray]:
         """Block-diagonal float64 weight matrices of the equivalent MLP (see :meth:`to_mlp`)."""
         return [w.detach().cpu().double().numpy() for w in self.to_mlp().weights]
+
+    def layer_singular_values(self) -> list[np.ndarray]:
+        """Singular values of every matrix of :meth:`layer_matrices`, in decreasing order, float64.
+
+        Computed block by block (the singular values of a block-diagonal matrix are those of its
+        blocks), so the cost grows linearly with the number of branches: no dense
+        ``(m·m_l) × (m·m_{l+1})`` matrix is formed.
+        """
+        with torch.no_grad():
+            W = [w.detach().cpu().double().numpy() for w in self.weights]
+        m = self.branches
+        out = [np.linalg.svd(np.concatenate(list(W[0]), axis=1), compute_uv=False)]
+        for B in W[1:-1]:  # (m, fan_in, fan_out): block-diagonal in the MLP
+            out.append(np.sort(np.linalg.svd(B, compute_uv=False).reshape(-1))[::-1])
+        out.append(np.linalg.svd(W[-1].reshape(m, self.out_features), compute_uv=False))
+        return out
 
     @torch.no_grad()
     def set_weights(self, weights: Sequence, biases: Sequence | None = None, out_bias=None,
@@ -272,6 +300,9 @@ class ParallelNet(_PenaltyMixin, nn.Module):
         """The equivalent standard network with block-diagonal weights (identical output and penalty)."""
         m = self.branches
         widths = [self.in_features, *[m * h for h in self.hidden], m, self.out_features]
+        V.check_memory(sum(a * b for a, b in zip(widths[:-1], widths[1:])), 8, copies=2,
+                       what=f"The block-diagonal export of this ParallelNet (MLP widths {widths})",
+                       fix="use layer_singular_values() or branch_weights(j), which work branch by branch")
         mlp = MLP(widths, activation=self.activation, bias=self.bias, batchnorm=self.batchnorm,
                   regularize=self.regularize, penalize_bias=self.penalize_bias, seed=0, dtype=self.weights[0].dtype,
                   device=self.weights[0].device)
@@ -322,9 +353,12 @@ class MLP(_PenaltyMixin, nn.Module):
         if len(widths) < 3:
             raise ValueError(f"`widths` == {list(widths)} gives depth {len(widths) - 1}; need >= 2 layers "
                              "([d, hidden, K]).")
+        self.depth = V.check_layer_count(len(widths) - 1, "widths")
         self.widths = [V.check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths)]
-        self.depth = len(self.widths) - 1
         device = self._set_options(activation, bias, batchnorm, regularize, device, penalize_bias)
+        init_scale = self._check_init(dtype, seed, init_scale)
+        count = sum(a * b for a, b in zip(self.widths[:-1], self.widths[1:]))
+        V.check_memory(count, 8, what=f"MLP(widths={self.widths})", fix="pass narrower `widths`")
         gen = _generator(seed)
         self.weights = nn.ParameterList([
             nn.Parameter((torch.randn(a, b, generator=gen, dtype=torch.float64) * init_scale / math.sqrt(a))
@@ -347,6 +381,10 @@ class MLP(_PenaltyMixin, nn.Module):
     def layer_matrices(self) -> list[np.ndarray]:
         """The float64 weight matrices ``W_1, ..., W_L`` (shape ``(fan_in, fan_out)``)."""
         return [w.detach().cpu().double().numpy().copy() for w in self.weights]
+
+    def layer_singular_values(self) -> list[np.ndarray]:
+        """Singular values of every matrix of :meth:`layer_matrices`, in decreasing order, float64."""
+        return [np.linalg.svd(W, compute_uv=False) for W in self.layer_matrices()]
 
     def config(self) -> dict:
         return {"class": "MLP", "widths": list(self.widths), "activation": self.activation,
@@ -492,7 +530,17 @@ def objective(network: nn.Module, X, Y, *, beta: float, loss: str = "squared") -
     Ya = V.check_targets(Y, Xa.shape[0])
     V.check_network(network)
     V.check_network_data(network, Xa, Ya)
-    return objective_value(network, Xa, Ya, beta=beta, loss=loss)
+    return check_finite_objective(objective_value(network, Xa, Ya, beta=beta, loss=loss))
+
+
+def check_finite_objective(value: float) -> float:
+    """``value`` when finite; a one-line ``ValueError`` naming the inputs when P(θ) overflows float64."""
+    if not np.isfinite(value):
+        raise ValueError(
+            f"The objective P(θ) of `network` on `X`, `Y` overflows float64 (P = {value}): the network's outputs "
+            "or weights are too large at this scale of `X`; rescale `X` and `Y` (or the weights) towards 1."
+        )
+    return value
 
 
 def objective_value(network: nn.Module, X: np.ndarray, Y: np.ndarray, *, beta: float,

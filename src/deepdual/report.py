@@ -2,7 +2,8 @@
 
 The page needs no server: plots are PNG files next to it (``<img src="NAME.png">``), styles are inline,
 and a small script sets ``data-images-loaded`` on ``<body>`` once every image has loaded (used by the
-browser test).
+browser test). ``results.json`` starts with ``"format": "deepdual-report"`` and the page carries
+``<meta name="generator" content="deepdual reproduce">``, so that a later run knows the folder is ours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ import os
 
 from ._io import atomic_write, atomic_write_json, environment
 
-__all__ = ["write_report", "render_html", "claims_table"]
+__all__ = ["write_report", "render_html", "claims_table", "REPORT_FORMAT", "REPORT_VERSION"]
+
+#: ``results.json`` of a report carries ``"format": REPORT_FORMAT, "version": REPORT_VERSION``.
+REPORT_FORMAT = "deepdual-report"
+REPORT_VERSION = 1
 
 _STATUS_COLORS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "SKIPPED": "#9a6700"}
 
@@ -61,7 +66,8 @@ def render_html(records, meta: dict) -> str:
             f"<p class='meta'>computed in {float(rec.get('seconds') or 0):.1f} s; config hash "
             f"{_esc(rec.get('config_hash'))}</p></section>")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>deepdual reproduce — Ergen &amp; Pilanci (2021)</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="generator" content="deepdual reproduce"><title>deepdual reproduce — Ergen &amp; Pilanci (2021)</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
@@ -111,8 +117,8 @@ def write_report(out: str, records, meta: dict | None = None) -> dict:
     meta.setdefault("date", datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
     meta["environment"] = environment()
     rows = claims_table(records)
-    results = {**meta, "summary": _summary(rows), "claims": rows,
-               "experiments": {r.get("name"): r for r in records}}
+    results = {"format": REPORT_FORMAT, "version": REPORT_VERSION, **meta, "summary": _summary(rows),
+               "claims": rows, "experiments": {r.get("name"): r for r in records}}
     os.makedirs(out, exist_ok=True)
     atomic_write_json(os.path.join(out, "results.json"), results, indent=1)
     atomic_write(os.path.join(out, "index.html"), render_html(records, meta))

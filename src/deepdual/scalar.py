@@ -205,13 +205,27 @@ def _root_interval(a: np.ndarray, s2: np.ndarray, p: float, b: float, L: int) ->
     """
     inv = float(np.sum(a / s2**2))  # ‖S⁻¹c‖² (a_i = s_i² c_i²)
     tot = float(np.sum(a))  # ‖Sc‖²
-    lo = (b / inv) ** (1.0 / p)
+    # in logarithms, clipped to the normal float64 range: a smaller lower end or (for L > 2) a larger upper
+    # end is still a bound, and a root beyond 1e300 has ‖v‖ < 1e-300 (no better than v = 0 in float64)
+    lo = math.exp(max((math.log(b) - math.log(inv)) / p, _TINY_LOG + 1.0))
     if L == 2:  # G increasing to ‖Sc‖²: no root unless b < ‖Sc‖²
         q = math.sqrt(b / tot)
         hi = q / (1.0 - q) if q < 1 else 0.0
     else:
-        hi = (tot / b) ** (1.0 / (2.0 - p))
+        hi = math.exp(min((math.log(tot) - math.log(b)) / (2.0 - p), _HUGE_LOG - 1.0))
     return lo * (1 - 1e-12), hi * (1 + 1e-12)
+
+
+def _terms(a: np.ndarray, s2: np.ndarray, p: float, mu) -> np.ndarray:
+    """``a_i μ^p / (s_i² + μ)²`` elementwise; where ``μ^p`` or the square leaves the float64 range (μ beyond
+    about 1e154, reached when ``β`` is negligible at the data's scale) the same value from logarithms."""
+    m = np.asarray(mu, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        out = a * m**p / (s2 + m) ** 2
+        bad = ~np.isfinite(out) | ((out == 0) & (a > 0) & (m > 0) & np.isfinite(m))
+        if np.any(bad):
+            out = np.where(bad, a * np.exp(p * np.log(m) - 2.0 * np.log(s2 + m)), out)
+    return out
 
 
 def _isolate_roots(a: np.ndarray, s2: np.ndarray, p: float, b: float, lo: float, hi: float) -> list[float]:
@@ -225,11 +239,11 @@ def _isolate_roots(a: np.ndarray, s2: np.ndarray, p: float, b: float, lo: float,
     """
     peak = np.where(p < 2, p * s2 / max(2.0 - p, 1e-300), np.inf)
 
-    def G(mu):
-        return float(np.sum(a * mu**p / (s2 + mu) ** 2))
-
     def w(mu):
-        return a * mu**p / (s2 + mu) ** 2
+        return _terms(a, s2, p, mu)
+
+    def G(mu):
+        return float(np.sum(w(mu)))
 
     roots: list[float] = []
     stack = [(math.log(lo), math.log(hi))]
@@ -239,7 +253,7 @@ def _isolate_roots(a: np.ndarray, s2: np.ndarray, p: float, b: float, lo: float,
         w1, w2 = w(m1), w(m2)
         wlo = np.minimum(w1, w2)
         inside = (peak > m1) & (peak < m2)
-        whi = np.where(inside, a * peak**p / (s2 + peak) ** 2 if np.any(inside) else 0.0, np.maximum(w1, w2))
+        whi = np.where(inside, _terms(a, s2, p, peak) if np.any(inside) else 0.0, np.maximum(w1, w2))
         if float(np.sum(wlo)) > b * (1 + 1e-12) or float(np.sum(whi)) < b * (1 - 1e-12):
             continue
         f1 = p - 2.0 * m1 / (s2 + m1)  # log-derivative factors, decreasing in μ

@@ -12,6 +12,7 @@ from . import _validation as V
 from ._records import Record
 from ._validation import NoClosedFormError
 from .metrics import numerical_rank
+from .metrics.layers import rank_from_singular_values
 
 __all__ = ["Solution", "Certificate", "NoCertificateError", "NoClosedFormError"]
 
@@ -117,7 +118,14 @@ class Solution(Record):
                 out = net(torch.as_tensor(X, dtype=ref.dtype, device=ref.device))
         finally:
             net.train(was_training)
-        return out.detach().cpu().double().numpy()
+        out = out.detach().cpu().double().numpy()
+        if not np.all(np.isfinite(out)):
+            raise ValueError(
+                f"The network's output on `X_new` is not finite (float {str(ref.dtype).removeprefix('torch.')} "
+                f"overflows at this scale, max |X_new| = {np.max(np.abs(X)):.3g}); rescale `X_new` like the "
+                "training data, or check the network's weights."
+            )
+        return out
 
     def summary(self) -> dict:
         """Same as :meth:`to_dict`."""
@@ -132,4 +140,7 @@ class Solution(Record):
 
 
 def layer_ranks_of(network, rtol: float = 1e-6) -> tuple:
+    """Numerical rank of every layer matrix, from :meth:`layer_singular_values` (branch by branch)."""
+    if hasattr(network, "layer_singular_values"):
+        return tuple(rank_from_singular_values(s, rtol) for s in network.layer_singular_values())
     return tuple(numerical_rank(M, rtol) for M in network.layer_matrices())

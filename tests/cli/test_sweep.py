@@ -32,8 +32,9 @@ def test_failed_run_exits_1(tmp_path, run_cli):
     config.write_text('kind = "closed_form"\n[grid]\ndepth = [3]\nk = [2]\nn = [6]\nd = [3]\n')
     code, out, err = run_cli(["sweep", config, "--jobs", "1", "--out", tmp_path / "s.jsonl"])
     assert code == 1
-    assert json.loads(out)["failed"] == 1 and err.rstrip().endswith(": error")
-    assert "Theorem 3.6" in ResultsStore(tmp_path / "s.jsonl").load()[0]["result"]["error"]
+    reason = ResultsStore(tmp_path / "s.jsonl").load()[0]["result"]["error"]
+    assert "Theorem 3.6" in reason
+    assert json.loads(out)["failed"] == 1 and err.rstrip().endswith(f": error ({reason})")  # the reason, not only "error"
 
 
 @pytest.mark.parametrize("toml, argv, match", [

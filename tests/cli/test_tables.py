@@ -65,7 +65,7 @@ def test_not_utf8(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(UsageError, match="No data file '.*none.csv'"):
         read_table(tmp_path / "none.csv", "y")
-    with pytest.raises(UsageError, match="No data file"):
+    with pytest.raises(UsageError, match="is not a regular file; pass a CSV or NPZ file"):
         read_table(tmp_path, "y")  # a folder
 
 
@@ -122,10 +122,10 @@ def test_bad_npz(tmp_path, make, match):
 
 def test_files_that_are_not_npz(tmp_path):
     (tmp_path / "g.npz").write_bytes(b"PK\x03\x04 truncated zip")
-    with pytest.raises(UsageError, match=r"g.npz: not a valid NPZ file \(BadZipFile\)"):
+    with pytest.raises(UsageError, match=r"g.npz: not a valid NPZ file \(not a zip archive\)"):
         read_table(tmp_path / "g.npz", "y")
     (tmp_path / "e.npz").write_bytes(b"")
-    with pytest.raises(UsageError, match=r"e.npz: not a valid NPZ file \(EOFError\)"):
+    with pytest.raises(UsageError, match=r"e.npz: not a valid NPZ file \(not a zip archive\)"):
         read_table(tmp_path / "e.npz", "y")
     np.save(tmp_path / "a.npy", np.arange(3))
     (tmp_path / "a.npz").write_bytes((tmp_path / "a.npy").read_bytes())

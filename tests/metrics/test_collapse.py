@@ -228,8 +228,8 @@ def test_degenerate_class_means_do_not_blow_up():
     Sw = (H - mu[y]).T @ (H - mu[y]) / y.size
     Sb = (mu - mu.mean(0)).T @ (mu - mu.mean(0)) / 3
     assert nc.nc1 == pytest.approx(np.trace(Sw @ np.linalg.pinv(Sb, rcond=1e-10)) / 3, rel=1e-9)
-    same = neural_collapse(np.zeros((4, 2)), [0, 0, 1, 1])
-    assert np.isnan(same.nc1) and np.isnan(same.nc2_etf_distance)
+    with pytest.raises(ValueError, match="every class mean of `H` is the same"):  # undefined: an error, not NaN
+        neural_collapse(np.zeros((4, 2)), [0, 0, 1, 1])
 
 
 def test_neural_collapse_rejects_bad_input():

@@ -117,11 +117,12 @@ def test_run_sweep_argument_errors(tmp_path):
 
 # ------------------------------------------------------------------------------- kill -9 and resume
 def _complete_lines(path) -> list[bytes]:
+    """The complete record lines of a store (after its header line)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return []
-    return raw.split(b"\n")[:-1]
+    return raw.split(b"\n")[1:-1]
 
 
 @pytest.mark.timeout(300)

@@ -9,6 +9,8 @@ import pytest
 
 from deepdual.sweeps import ResultsStore
 
+HEADER = '{"format": "deepdual-sweep-results", "version": 1}\n'
+
 
 def test_store_append_load_and_no_duplicates(tmp_path):
     store = ResultsStore(tmp_path / "s.jsonl")
@@ -20,7 +22,8 @@ def test_store_append_load_and_no_duplicates(tmp_path):
     assert [r["key"] for r in recs] == ["a", "b"] and recs[0]["v"] == 1.5 and np.isnan(recs[1]["v"])
     assert recs[0]["arr"] == [0, 1]
     assert store.keys() == {"a", "b"} and len(store) == 2 and "a" in store and "c" not in store
-    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 2
+    header, *lines = (tmp_path / "s.jsonl").read_text().splitlines()
+    assert json.loads(header) == {"format": "deepdual-sweep-results", "version": 1} and len(lines) == 2
 
 
 @pytest.mark.parametrize("record", [{"no_key": 1}, {"key": 3}, ["key", "a"]])
@@ -49,7 +52,7 @@ def test_store_ignores_and_repairs_trailing_partial_line(tmp_path):
     assert store.append({"key": "c", "ok": True})
     assert path.read_bytes().startswith(good)
     assert [r["key"] for r in store.load()] == ["a", "b", "c"]
-    assert [json.loads(line)["key"] for line in path.read_text().splitlines()] == ["a", "b", "c"]
+    assert [json.loads(line)["key"] for line in path.read_text().splitlines()[1:]] == ["a", "b", "c"]
 
 
 def test_repair_truncates_only_the_partial_line(tmp_path):
@@ -67,13 +70,13 @@ def test_repair_truncates_only_the_partial_line(tmp_path):
 
 def test_store_skips_corrupt_interior_line_with_warning(tmp_path):
     path = tmp_path / "s.jsonl"
-    path.write_text('{"key": "a"}\nnot json\n\n{"key": "b"}\n{"key": "a"}\n[1, 2]\n')
+    path.write_text(HEADER + '{"key": "a"}\nnot json\n\n{"key": "b"}\n{"key": "a"}\n[1, 2]\n')
     with pytest.warns(RuntimeWarning) as caught:
         recs = ResultsStore(path).load()
     assert [r["key"] for r in recs] == ["a", "b"]  # the repeated key "a" is not returned twice
     messages = sorted(str(w.message) for w in caught)
     assert len(messages) == 2
-    assert "line 2 is not a valid record" in messages[0] and "line 6 is not a valid record" in messages[1]
+    assert "line 3 is not a valid record" in messages[0] and "line 7 is not a valid record" in messages[1]
 
 
 def test_store_missing_folder(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-__all__ = ["UsageError", "user_input", "first_line"]
+__all__ = ["UsageError", "user_input", "first_line", "INPUT_ERRORS"]
 
 
 class UsageError(ValueError):
@@ -18,22 +18,27 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+#: What the public API raises for bad input: wrong values and types, and paths the user named that are
+#: missing, a folder where a file is needed (or the reverse), or a read-only file it refuses to replace.
+INPUT_ERRORS = (ValueError, TypeError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
 @contextlib.contextmanager
 def user_input() -> Iterator[None]:
-    """Treat the ``ValueError``, ``TypeError`` or ``FileNotFoundError`` raised in this block as bad input.
+    """Treat the errors of :data:`INPUT_ERRORS` raised in this block as bad input.
 
     Wrap only calls of the public API that validate what the user gave (a data or model file, a
-    sweep config, an option): their contract is to raise these, with a one-line message, for bad
-    input. Such an error is re-raised as :class:`UsageError` (exit code 2). Anything raised outside
-    such a block, and NumPy's ``LinAlgError`` (a ``ValueError`` that means a numerical failure), is
-    left alone, so that an internal bug shows as a traceback. Catch an error that means something
-    else (``NoCertificateError``, ``TrainingDivergedError``) inside the block.
+    sweep config, an output path, an option): their contract is to raise these, with a one-line
+    message, for bad input. Such an error is re-raised as :class:`UsageError` (exit code 2).
+    Anything raised outside such a block, and NumPy's ``LinAlgError`` (a ``ValueError`` that means a
+    numerical failure), is left alone, so that an internal bug shows as a traceback. Catch an error
+    that means something else (``NoCertificateError``, ``TrainingDivergedError``) inside the block.
     """
     try:
         yield
     except UsageError:
         raise
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except INPUT_ERRORS as exc:
         from numpy.linalg import LinAlgError
 
         if isinstance(exc, LinAlgError):

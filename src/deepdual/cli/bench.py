@@ -7,12 +7,43 @@ Exit codes: 0 done; 1 a closed form was beaten by training or a case raised (see
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 
 from ._errors import UsageError
 
-__all__ = ["run_bench"]
+__all__ = ["run_bench", "MAX_REPEATS"]
+
+#: Most ``--repeats``.
+MAX_REPEATS = 1000
+#: The files ``deepdual bench`` writes into ``--out``.
+_OUTPUTS = ("results.json", "results.md", "scaling.png")
+
+
+def _is_bench_results(path: str) -> bool:
+    """Whether ``path`` is a ``results.json`` written by the benchmarks."""
+    try:
+        with open(path, "rb") as fh:
+            res = json.loads(fh.read(64 * 2**20))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return (isinstance(res, dict) and isinstance(res.get("command"), str)
+            and res["command"].startswith("python -m benchmarks") and isinstance(res.get("cases"), dict))
+
+
+def _check_out(out: str) -> None:
+    """Refuse an ``--out`` folder where the benchmarks would replace files they did not write."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is a file; pass a folder (created if missing).")
+    present = [f for f in _OUTPUTS if os.path.lexists(os.path.join(out, f))]
+    for f in present:
+        if not os.path.isfile(os.path.join(out, f)):
+            raise UsageError(f"--out {out!r} holds {f!r}, which is not a regular file; remove it or pass another "
+                             "folder.")
+    if present and not _is_bench_results(os.path.join(out, "results.json")):
+        raise UsageError(f"--out {out!r} holds {present[0]!r}, which `deepdual bench` did not write, so it is left "
+                         "alone; pass a new or empty folder, or the folder of an earlier `deepdual bench`.")
 
 
 def run_bench(args) -> int:
@@ -21,8 +52,9 @@ def run_bench(args) -> int:
     Raises
     ------
     UsageError
-        Not in a source checkout, ``--repeats`` or ``--blas-threads`` < 1, an unknown name in ``--only``,
-        or an ``--out`` that is a file.
+        Not in a source checkout, ``--repeats`` outside [1, :data:`MAX_REPEATS`], ``--blas-threads``
+        outside [1, CPU count], an unknown name in ``--only``, or an ``--out`` that is a file or holds
+        a ``results.json``, ``results.md`` or ``scaling.png`` the benchmarks did not write.
     """
     root = os.getcwd()
     if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
@@ -30,10 +62,15 @@ def run_bench(args) -> int:
                          "benchmarks/); cd there, or run `python -m benchmarks` from it.")
     if args.repeats < 1:
         raise UsageError(f"--repeats == {args.repeats}, must be >= 1.")
+    if args.repeats > MAX_REPEATS:
+        raise UsageError(f"--repeats == {args.repeats}, must be <= {MAX_REPEATS}.")
     if args.blas_threads is not None and args.blas_threads < 1:
         raise UsageError(f"--blas-threads == {args.blas_threads}, must be >= 1.")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise UsageError(f"--out {args.out!r} is a file; pass a folder (created if missing).")
+    cores = os.cpu_count() or 1
+    if args.blas_threads is not None and args.blas_threads > cores:
+        raise UsageError(f"--blas-threads == {args.blas_threads}, must be <= {cores} (the CPU count): more threads "
+                         "than cores only slow the benchmarks down.")
+    _check_out(args.out)
     if root not in sys.path:
         sys.path.insert(0, root)
     cases = importlib.import_module("benchmarks").CASES

@@ -9,59 +9,115 @@ rows); regression uses :class:`~deepdual.DeepLinearRegressor` (Sections 2-3, wit
 intercept). ``--compare-sgd`` trains the same architecture from a random start; ``--baseline`` fits
 scikit-learn's logistic regression or ridge.
 
+Every option is checked before the data file is read and before PyTorch is imported, so a bad
+option (``--depth 1000000``) is refused at once. ``--save`` writes only a new file or a model saved
+by deepdual, never the data file or any other file. A result that overflows float64 (an objective of
+``inf`` or ``nan``) is an error, never printed as a result.
+
 Exit codes: 0 success; 2 bad usage or bad input (one line on stderr, nothing saved).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 
 import numpy as np
 
-from .. import (
-    DeepLinearRegressor,
-    DeepReLUClassifier,
-    NoCertificateError,
-    ParallelNet,
-    TrainingDivergedError,
-    certify,
-    objective,
-    one_hot,
-    save_solution,
-    train,
-)
+from .._io import check_output_file, same_file
+from .._validation import MAX_LAYERS
 from ._errors import UsageError, user_input
 from .tables import read_table
 
-__all__ = ["run_fit", "MAX_AUTO_CLASSES"]
+__all__ = ["run_fit", "MAX_AUTO_CLASSES", "MAX_SEED", "MAX_EPOCHS", "MAX_BRANCHES"]
 
 #: ``--task auto`` treats an integer target with at most this many distinct values as class labels.
 MAX_AUTO_CLASSES = 20
+#: Largest ``--seed`` (what scikit-learn's ``random_state`` takes for the split).
+MAX_SEED = 2**32 - 1
+#: Most ``--epochs`` of ``--compare-sgd``.
+MAX_EPOCHS = 10_000_000
+#: Most ``--sgd-branches``.
+MAX_BRANCHES = 100_000
+#: Data entries (or β) beyond this magnitude, or nonzero below its inverse, are called "badly scaled"
+#: when a fit overflows: the error then names the data's range instead of pointing to a bug.
+_SCALE_LIMIT = 1e50
 
 
 # --------------------------------------------------------------------------------------------- options
 def _check_options(args) -> None:
-    """Every option that does not need the data, checked before the file is read."""
+    """Every option that does not need the data, checked before the file is read (and before torch loads)."""
     if args.depth < 2:
         raise UsageError(f"--depth == {args.depth}, must be >= 2.")
+    if args.depth > MAX_LAYERS:
+        raise UsageError(f"--depth == {args.depth}, must be <= {MAX_LAYERS}: every layer is a separate tensor "
+                         "evaluated in turn, so a deeper network would run for minutes to hours.")
     if not (np.isfinite(args.beta) and args.beta >= 0):
         raise UsageError(f"--beta == {args.beta}, must be a finite number >= 0.")
     if not (0.0 <= args.test_size < 1.0):
         raise UsageError(f"--test-size == {args.test_size}, must be in [0, 1).")
     if args.train_size is not None and args.train_size < 1:
         raise UsageError(f"--train-size == {args.train_size}, must be >= 1.")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed == {args.seed}, must be >= 0 and <= {MAX_SEED}.")
     if args.compare_sgd and (args.epochs < 1 or not args.lr > 0):
         raise UsageError("--compare-sgd needs --epochs >= 1 and --lr > 0.")
-    if args.sgd_branches is not None and args.sgd_branches < 1:
-        raise UsageError(f"--sgd-branches == {args.sgd_branches}, must be >= 1.")
+    if args.epochs > MAX_EPOCHS:
+        raise UsageError(f"--epochs == {args.epochs}, must be <= {MAX_EPOCHS}.")
+    if not math.isfinite(args.lr):
+        raise UsageError(f"--lr == {args.lr}, must be a finite number > 0.")
+    if args.sgd_branches is not None and not 1 <= args.sgd_branches <= MAX_BRANCHES:
+        raise UsageError(f"--sgd-branches == {args.sgd_branches}, must be >= 1 and <= {MAX_BRANCHES}.")
     if args.save:
         folder = os.path.dirname(os.path.abspath(args.save))
         if not os.path.isdir(folder):
             raise UsageError(f"--save {args.save!r}: folder {folder!r} does not exist.")
         if os.path.isdir(args.save):
             raise UsageError(f"--save {args.save!r} is a folder; pass a file name such as model.pt.")
+        with user_input():
+            check_output_file(args.save, "--save")
+        if same_file(args.save, args.data):
+            raise UsageError(f"--save {args.save!r} is the data file {args.data!r}; pass another file name such as "
+                             "model.pt.")
+
+
+def _check_save_target(path: str) -> None:
+    """An existing ``--save`` file is replaced only when it is a model saved by deepdual."""
+    if not os.path.exists(path):
+        return
+    from .. import load_metadata
+
+    try:
+        load_metadata(path)
+    except (ValueError, TypeError):
+        raise UsageError(f"--save {path!r} exists and is not a model saved by deepdual; deepdual does not "
+                         "overwrite it; pass a new file name (or delete the file).") from None
+
+
+def _range(a: np.ndarray) -> str:
+    return f"[{np.min(a):.3g}, {np.max(a):.3g}]" if a.size else "[]"
+
+
+def _badly_scaled(beta: float, *arrays: np.ndarray) -> bool:
+    for a in arrays:
+        mag = np.abs(np.asarray(a, dtype=np.float64))
+        if mag.size and (mag.max() > _SCALE_LIMIT or 0 < mag[mag > 0].min(initial=np.inf) < 1 / _SCALE_LIMIT):
+            return True
+    return beta > _SCALE_LIMIT
+
+
+def _overflow(what: str, beta: float, X: np.ndarray, y: np.ndarray, numeric_target: bool) -> Exception:
+    """The error for a fit that overflowed: bad input (exit 2) when the data's scale explains it, else a bug."""
+    arrays = (X, y) if numeric_target else (X,)
+    if _badly_scaled(beta, *arrays):
+        target = f", the target spans {_range(y)}" if numeric_target else ""
+        return UsageError(f"{what}: the features span {_range(X)}{target} and beta = {beta:g}; float64 overflows at "
+                          f"this scale, so rescale the data (e.g. standardize each column) to magnitudes between "
+                          f"about {1 / _SCALE_LIMIT:g} and {_SCALE_LIMIT:g}.")
+    return RuntimeError(f"{what} on data of moderate scale (features {_range(X)}, beta = {beta:g}): "
+                        "an internal error of deepdual; please report it.")
 
 
 def _choose_task(requested: str, y: np.ndarray) -> tuple[str, str]:
@@ -150,6 +206,8 @@ def _sgd(task, model, X_tr, X_te, y_tr, y_te, args) -> dict:
     """Train the closed form's architecture from a random start with SGD (momentum 0.9)."""
     import torch
 
+    from .. import NoCertificateError, ParallelNet, TrainingDivergedError, certify, objective, one_hot, train
+
     sol = model.solution_
     arch = sol.network
     if task == "classification":
@@ -216,6 +274,10 @@ def run_fit(args) -> int:
     _check_options(args)
     out = sys.stdout
     table = read_table(args.data, args.target)
+    from .. import DeepLinearRegressor, DeepReLUClassifier, save_solution  # torch loads here, after the checks
+
+    if args.save:
+        _check_save_target(args.save)
     task, why = _choose_task(args.task, table.target)
     classify = task == "classification"
     n, d = table.X.shape
@@ -230,13 +292,20 @@ def run_fit(args) -> int:
     y_tr, y_te = table.target[train_rows], table.target[test_rows]
 
     t0 = time.perf_counter()
-    with user_input():  # the estimators validate the data (rank, labels) at the door
-        if classify:
-            model = DeepReLUClassifier(depth=args.depth, beta=args.beta, whiten=True).fit(X_tr, y_tr)
-        else:
-            model = DeepLinearRegressor(depth=args.depth, beta=args.beta).fit(X_tr, y_tr.astype(np.float64))
+    try:
+        with user_input():  # the estimators validate the data (rank, labels, scale) at the door
+            if classify:
+                model = DeepReLUClassifier(depth=args.depth, beta=args.beta, whiten=True).fit(X_tr, y_tr)
+            else:
+                model = DeepLinearRegressor(depth=args.depth, beta=args.beta).fit(X_tr, y_tr.astype(np.float64))
+    except (OverflowError, FloatingPointError) as exc:
+        raise _overflow(f"the fit overflowed ({type(exc).__name__})", args.beta, X_tr, y_tr, not classify) from exc
     seconds = time.perf_counter() - t0
     sol = model.solution_
+    numbers = {"objective": sol.objective, "lower bound": sol.lower_bound, "gap": sol.gap}
+    bad = [f"{name} {value}" for name, value in numbers.items() if value is not None and not math.isfinite(value)]
+    if bad:
+        raise _overflow(f"the fit's {', '.join(bad)} is not finite", args.beta, X_tr, y_tr, not classify)
     score_name = "accuracy" if classify else "R²"
     cf = {"objective": sol.objective, "lower_bound": sol.lower_bound, "gap": sol.gap, "time": seconds,
           "train": _score(task, y_tr, model.predict(X_tr)),

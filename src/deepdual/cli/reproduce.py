@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import time
 
-from ..experiments.runner import parse_only, reproduce
+from .._io import same_file
+from ..experiments.runner import MAX_SEED, check_out_folder, parse_only, reproduce
 from ._errors import UsageError, user_input
 
 __all__ = ["run_reproduce"]
@@ -20,15 +21,27 @@ def run_reproduce(args) -> int:
     Raises
     ------
     UsageError
-        An unknown experiment name, an ``--out`` that is a file, or a ``--cifar-dir`` that is not a
-        folder (all checked before any work).
+        An unknown experiment name, a ``--seed`` out of range, an ``--out`` that is a file or a
+        folder holding files that reproduce did not write but would replace, a ``--cifar-dir`` that
+        is not a folder, or ``--device cuda`` without CUDA (all checked before any work).
     """
     with user_input():
         names = parse_only(args.only)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed == {args.seed}, must be >= 0 and <= {MAX_SEED}.")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} is a file; pass a folder (created if missing).")
     if args.cifar_dir is not None and not os.path.isdir(args.cifar_dir):
         raise UsageError(f"--cifar-dir {args.cifar_dir!r} is not a folder")
+    if args.cifar_dir is not None and same_file(args.out, args.cifar_dir):
+        raise UsageError(f"--out {args.out!r} is the --cifar-dir folder; pass another folder for the report.")
+    with user_input():
+        check_out_folder(args.out, names, "--out")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda, but CUDA is not available here; pass --device cpu.")
     progress = False if args.no_progress else None
     t0 = time.time()
     res = reproduce(args.out, quick=args.quick, only=names, cifar_dir=args.cifar_dir, seed=args.seed,

@@ -8,6 +8,9 @@
   become one column each, 2-D arrays are appended column-wise, in file order).
 
 Every problem with a file raises :class:`UsageError` with one line naming the file and what to fix.
+Only regular files are read (a FIFO or device could block forever), NPZ members are never unpickled
+(``allow_pickle=False``), and a file whose contents would not fit in memory (a large CSV, an NPZ whose
+members decompress to more than the memory available) is refused before it is read.
 """
 
 from __future__ import annotations
@@ -21,9 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import available_memory
 from ._errors import UsageError
 
 __all__ = ["Table", "read_table"]
+
+#: Parsing a CSV keeps every cell as a Python string for a moment: about this many bytes per byte of file.
+_CSV_MEMORY_FACTOR = 16
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ def _read_csv(path: str, raw: bytes, target: str) -> tuple[np.ndarray, np.ndarra
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text; pass a CSV file (header row, comma-separated) or a .npz "
                          "file.") from None
+    if "\x00" in text:
+        raise UsageError(f"{path}: holds NUL bytes, so it is not a text CSV (a binary or UTF-16 file?); pass a UTF-8 "
+                         "CSV file or a .npz file.")
     reader = csv.reader(io.StringIO(text), strict=True)
     try:
         rows = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
@@ -120,7 +130,53 @@ def _read_csv(path: str, raw: bytes, target: str) -> tuple[np.ndarray, np.ndarra
     return X, y, features
 
 
+def _member_bytes(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> int | None:
+    """The bytes the ``.npy`` member ``info`` declares in its header (None when it has no valid header)."""
+    from numpy.lib import format as npy
+
+    try:
+        with z.open(info) as fh:
+            version = npy.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = npy.read_array_header_1_0(fh, max_header_size=10_000)
+            elif version == (2, 0):
+                shape, _, dtype = npy.read_array_header_2_0(fh, max_header_size=10_000)
+            else:
+                return None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, SyntaxError):
+        return None
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize
+
+
+def _check_npz_size(path: str) -> None:
+    """Refuse, before loading, an NPZ archive that decompresses to more than the available memory (a zip
+    bomb), or whose member declares a shape larger than the data it holds (which would allocate it)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(info.file_size for info in infos)
+            have = available_memory()
+            if total > have // 2:
+                raise UsageError(f"{path}: the NPZ members decompress to {total / 2**30:.3g} GiB, more than the "
+                                 f"memory available ({have / 2**30:.3g} GiB); pass a smaller file.")
+            for info in infos:
+                declared = _member_bytes(z, info) if info.filename.endswith(".npy") else None
+                if declared is not None and declared > info.file_size:
+                    raise UsageError(f"{path}: member {info.filename!r} declares {declared} bytes of data but holds "
+                                     f"{info.file_size}; the file is damaged.")
+    except UsageError:
+        raise
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+        return  # not a zip: np.load says so below
+
+
 def _load_npz(path: str) -> dict[str, np.ndarray]:
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic != b"\x93NUMPY" and not zipfile.is_zipfile(path):  # np.load would try to unpickle it
+        raise UsageError(f"{path}: not a valid NPZ file (not a zip archive); save the file with "
+                         "numpy.savez(path, X=features, name=target).")
+    _check_npz_size(path)
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -133,7 +189,7 @@ def _load_npz(path: str) -> dict[str, np.ndarray]:
     except ValueError as exc:
         raise UsageError(f"{path}: cannot read the NPZ file ({str(exc).splitlines()[0]}); object arrays are not "
                          "supported.") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, MemoryError) as exc:
         raise UsageError(f"{path}: not a valid NPZ file ({type(exc).__name__}).") from None
     for k, a in arrays.items():
         if not isinstance(a, np.ndarray):  # NpzFile hands back the raw bytes of a member that is not a .npy
@@ -184,11 +240,18 @@ def read_table(path, target: str) -> Table:
     Raises
     ------
     UsageError
-        No such file, or a file that is not a data file of this form; one line naming the file.
+        No such file, not a regular file, too large for memory, or a file that is not a data file of
+        this form; one line naming the file.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise UsageError(f"No data file {path!r}.")
+    if not os.path.isfile(path):  # a folder, or a FIFO / device that could block or never end
+        raise UsageError(f"Data file {path!r} is not a regular file; pass a CSV or NPZ file.")
+    size = os.path.getsize(path)
+    if not path.lower().endswith(".npz") and size * _CSV_MEMORY_FACTOR > available_memory():
+        raise UsageError(f"{path}: a CSV file of {size / 2**30:.3g} GiB is too large to parse in the memory "
+                         "available; pass fewer rows, or save the data as a .npz file.")
     with open(path, "rb") as f:
         raw = f.read()
     sha = hashlib.sha256(raw).hexdigest()

@@ -93,15 +93,33 @@ def _etf_rank_cut(s: np.ndarray, K: int, p: int) -> int:
     return int(np.count_nonzero(s[:r] > tol))
 
 
-def _collapse_from_stats(stats: _ClassStats, W: np.ndarray | None, nc4: float | None) -> NeuralCollapse:
-    """Every NC statistic from the sufficient statistics (shared by the function and accumulator)."""
+def _undefined(message: str, strict: bool) -> None:
+    if strict:
+        raise ValueError(message)
+
+
+def _collapse_from_stats(stats: _ClassStats, W: np.ndarray | None, nc4: float | None, *,
+                         strict: bool = True) -> NeuralCollapse:
+    """Every NC statistic from the sufficient statistics (shared by the function and accumulator).
+
+    The statistics are scale-free, so they are computed from means and scatter divided by the largest
+    centered mean (no overflow or underflow at any scale). When they are undefined (every class mean
+    equal to rounding, a centered mean of zero, a zero classifier) ``strict`` raises a ``ValueError``
+    naming ``H``; otherwise (records taken during training) the undefined values are NaN.
+    """
     K, p = stats.means.shape
     n = float(stats.counts.sum())
     M = stats.means - stats.means.mean(axis=0)  # centered class means M̃, (K, p)
-    Sigma_W = stats.scatter / n
     nan = float("nan")
-    if not np.any(M):
+    spread = float(np.sqrt(np.max(np.diag(stats.scatter)) / n)) if p else 0.0
+    data_scale = max(float(np.max(np.abs(stats.means))), spread)
+    top = float(np.max(np.abs(M)))
+    if top <= 64 * _EPS * data_scale:
+        _undefined("every class mean of `H` is the same (to rounding): the between-class scatter is 0, so NC1–NC3 "
+                   "are undefined; pass features that separate the classes.", strict)
         return NeuralCollapse(nan, nan, nan, nan, nan, None if W is None else nan, nc4, K, int(n))
+    M = M / top
+    Sigma_W = stats.scatter / n / top / top
 
     # NC1: Σ_B = M̃ᵀM̃/K; its eigenpairs are (s_j²/K, v_j) from the SVD M̃ = U S Vᵀ.
     _, s, Vt = np.linalg.svd(M, full_matrices=False)
@@ -113,6 +131,11 @@ def _collapse_from_stats(stats: _ClassStats, W: np.ndarray | None, nc4: float | 
 
     # NC2
     norms = np.linalg.norm(M, axis=1)
+    at_centre = norms <= 64 * _EPS  # M is scaled to max |entry| = 1: zero to rounding
+    if np.any(at_centre):
+        _undefined(f"the mean of class {int(np.flatnonzero(at_centre)[0])} in `H` equals the mean of the class "
+                   "means: its cosines with the other classes (NC2) are undefined; pass features that separate "
+                   "the classes.", strict)
     nc2_norm_cv = float(np.std(norms) / np.mean(norms))
     with np.errstate(invalid="ignore", divide="ignore"):
         Mn = M / norms[:, None]
@@ -127,8 +150,14 @@ def _collapse_from_stats(stats: _ClassStats, W: np.ndarray | None, nc4: float | 
     # NC3
     nc3 = None
     if W is not None:
-        wn = np.linalg.norm(W)
-        nc3 = nan if wn == 0 else float(np.sum((W / wn - M / np.linalg.norm(M)) ** 2))
+        top_w = float(np.max(np.abs(W)))
+        if top_w == 0:
+            _undefined("`classifier` is all zeros: NC3 compares its direction with the class means and is "
+                       "undefined; pass the trained last layer.", strict)
+            nc3 = nan
+        else:
+            Wu = W / top_w
+            nc3 = float(np.sum((Wu / np.linalg.norm(Wu) - M / np.linalg.norm(M)) ** 2))
     return NeuralCollapse(nc1, nc2_norm_cv, nc2_cos_std, nc2_cos_mean_dev, nc2_etf, nc3, nc4, K, int(n))
 
 
@@ -163,8 +192,9 @@ _NC_NOTES = """
     that span fewer than ``K − 1`` dimensions) are left out rather than inverted. All inputs are
     cast to float64 first, so float32 features give the float64 result of their values.
 
-    If all class means coincide the NC1–NC3 values are NaN; a cosine involving a zero centered
-    mean is NaN as well.
+    The statistics do not depend on the scale of ``H`` and are computed at any finite scale. If all
+    class means coincide (to rounding), a centered class mean is zero or the classifier is zero, the
+    statistic is undefined and a ``ValueError`` says which.
 """
 
 
@@ -224,7 +254,17 @@ def neural_collapse(H, labels, *, classifier=None, predictions=None,
     Ergen & Pilanci (2021), Corollary 4.3 and Definition 2 — the optimal network's last-hidden
     activations form a simplex ETF.
     """
-    Hm = V.check_array(H, "H")
+    Hm = V.check_array(H, "H", value_range=False)  # the statistics are scale-free: any finite scale works
+    return collapse_statistics(Hm, labels, classifier=classifier, predictions=predictions, num_classes=num_classes)
+
+
+def collapse_statistics(Hm: np.ndarray, labels, *, classifier=None, predictions=None, num_classes=None,
+                        strict: bool = True) -> NeuralCollapse:
+    """:func:`neural_collapse` of a validated float64 ``Hm``; with ``strict=False`` undefined values are NaN
+    (what :func:`deepdual.training.train` records while the features may still coincide)."""
+    top = float(np.max(np.abs(Hm))) if Hm.size else 0.0
+    if top > 0:
+        Hm = Hm / top  # NC1–NC4 do not depend on the scale of H
     y = V.check_class_labels(labels, "labels", n_rows=Hm.shape[0], rows_name="H")
     classes, idx, K = _classes_and_index(y, num_classes)
     stats = _batch_stats(Hm, idx, K)
@@ -234,7 +274,7 @@ def neural_collapse(H, labels, *, classifier=None, predictions=None,
     if predictions is not None:
         pred = V.check_class_labels(predictions, "predictions", n_rows=Hm.shape[0], rows_name="H")
         nc4 = float(np.mean(pred != classes[_nearest_mean(Hm, stats.means)]))
-    return _collapse_from_stats(stats, W, nc4)
+    return _collapse_from_stats(stats, W, nc4, strict=strict)
 
 
 neural_collapse.__doc__ = neural_collapse.__doc__.replace("{notes}", _NC_NOTES)
@@ -377,6 +417,9 @@ def simplex_etf(K: int, dim: int | None = None, *, seed: int | None = None) -> n
     """
     K = V.check_positive_int(K, "K", minimum=2)
     dim = K if dim is None else V.check_positive_int(dim, "dim", minimum=K - 1)
+    V.check_seed(seed)
+    V.check_memory(K * K + dim * K + (dim * dim if seed is not None else 0), 8, copies=3,
+                   what=f"simplex_etf(K={K}, dim={dim})", fix="pass a smaller `K` or `dim`")
     M = np.sqrt(K / (K - 1)) * (np.eye(K) - np.full((K, K), 1.0 / K))
     if dim == K - 1:
         Q, _ = np.linalg.qr((np.eye(K) - np.full((K, K), 1.0 / K))[:, : K - 1])  # basis of 1^⊥

@@ -45,12 +45,30 @@ def numerical_rank(A, rtol: float = RANK_RTOL) -> int:
     """
     rtol = V.check_scalar(rtol, "rtol", min_val=0)
     M = V.as_float_array(A, "A")
+    if M.ndim > 2:
+        raise ValueError(f"`A` must be a 2-D matrix (or 1-D, read as one row), got shape {M.shape}; "
+                         "pass one matrix at a time, e.g. [numerical_rank(a) for a in A].")
     if M.size == 0:
         return 0
-    s = np.linalg.svd(np.atleast_2d(M), compute_uv=False)
-    if s[0] == 0.0:
-        return 0
-    return int(np.count_nonzero(s > rtol * s[0]))
+    return rank_from_singular_values(_singular_values(np.atleast_2d(M)), rtol)
+
+
+def _unit_scale(M: np.ndarray) -> np.ndarray:
+    """``M / max|M|`` (``M`` itself when zero), so that LAPACK sees entries of order one."""
+    top = float(np.max(np.abs(M))) if M.size else 0.0
+    return M / top if top > 0 else M
+
+
+def _singular_values(M: np.ndarray) -> np.ndarray:
+    """Singular values of a finite float64 matrix at any scale: computed on ``M / max|M|`` and scaled back.
+
+    LAPACK fails to converge on matrices of subnormal or near-overflow entries; the rank and the
+    ratios of singular values do not depend on the scale.
+    """
+    top = float(np.max(np.abs(M))) if M.size else 0.0
+    if top == 0.0:
+        return np.zeros(min(M.shape))
+    return np.linalg.svd(M / top, compute_uv=False) * top
 
 
 def _layer_list(network_or_matrices, name: str = "network_or_matrices") -> list[np.ndarray]:
@@ -93,6 +111,10 @@ def layer_ranks(network_or_matrices, rtol: float = RANK_RTOL) -> list[int]:
     ----------
     Ergen & Pilanci (2021), Proposition 3.1 and Theorem 4.1: optimal layers are rank one per branch.
     """
+    rtol = V.check_scalar(rtol, "rtol", min_val=0)
+    if hasattr(network_or_matrices, "layer_singular_values"):  # branch by branch, no dense export
+        V.check_network(network_or_matrices, "network_or_matrices")
+        return [rank_from_singular_values(s, rtol) for s in network_or_matrices.layer_singular_values()]
     return [numerical_rank(W, rtol) for W in _layer_list(network_or_matrices)]
 
 
@@ -135,13 +157,17 @@ def layer_norms(network_or_matrices) -> list[LayerNorm]:
     ----------
     Ergen & Pilanci (2021), Proposition 3.1 (``‖W_l‖_F = ‖W_l‖_2`` at the optimum) and Figure 3a.
     """
+    if hasattr(network_or_matrices, "layer_singular_values"):  # branch by branch, no dense export
+        V.check_network(network_or_matrices, "network_or_matrices")
+        values = network_or_matrices.layer_singular_values()
+    else:
+        values = [_singular_values(W) for W in _layer_list(network_or_matrices)]
     out = []
-    for W in _layer_list(network_or_matrices):
-        if W.size == 0:
+    for s in values:
+        if s.size == 0:
             out.append(LayerNorm(0.0, 0.0))
             continue
-        s = np.linalg.svd(W, compute_uv=False)
-        out.append(LayerNorm(operator=float(s[0]), frobenius=float(np.sqrt(np.sum(s**2)))))
+        out.append(LayerNorm(operator=float(np.max(s)), frobenius=V.safe_norm(s)))
     return out
 
 
@@ -199,8 +225,16 @@ def alignment(network_or_matrices, k: int = 1) -> list[float]:
         raise ValueError(f"`k` == {k}, must be <= {kmax} (the smallest layer dimension).")
     out = []
     for A, B in zip(mats[:-1], mats[1:], strict=True):
-        _, _, At = np.linalg.svd(A, full_matrices=False)
-        Ub, _, _ = np.linalg.svd(B, full_matrices=False)
+        _, _, At = np.linalg.svd(_unit_scale(A), full_matrices=False)  # subspaces: scale-free
+        Ub, _, _ = np.linalg.svd(_unit_scale(B), full_matrices=False)
         C = At[:k] @ Ub[:, :k]
         out.append(float(min(1.0, np.sum(C**2) / k)))
     return out
+
+
+def rank_from_singular_values(s, rtol: float = RANK_RTOL) -> int:
+    """:func:`numerical_rank` from singular values already computed (any order): ``#{σ_i > rtol·max σ}``."""
+    s = np.asarray(s, dtype=np.float64).reshape(-1)
+    if s.size == 0 or not np.any(s):
+        return 0
+    return int(np.count_nonzero(s > rtol * np.max(s)))

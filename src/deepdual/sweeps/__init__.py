@@ -28,6 +28,12 @@ file lock), so a crash or ``kill -9`` can at worst leave a trailing partial line
 :class:`ResultsStore` ignores on load and truncates before the next append. Every run has a
 deterministic key (a hash of its parameters); a resumed sweep skips the keys already stored.
 
+A store starts with a header line and is the only kind of file a sweep writes into: a file that is
+not new, empty or a store (a CSV, the config itself) is refused before anything is written. Every
+stored record is checked on load (:func:`check_record`: fields, key = hash of the parameters,
+finite numbers); one that fails is skipped with a warning naming the line and field, and its run is
+executed again.
+
 Modules: :mod:`.config` (the TOML/dict config, the grid, run keys), :mod:`.store` (the results
 store), :mod:`.run` (one run, the local and Dask executors, :func:`run_sweep`).
 """
@@ -36,8 +42,9 @@ from __future__ import annotations
 
 from .._io import atomic_write_json
 from .config import DATA_SOURCES, GRID_DEFAULTS, KINDS, expand_grid, load_config, run_key
-from .run import VOLATILE, SweepResult, deterministic_part, execute_run, run_sweep
-from .store import ResultsStore
+from .run import VOLATILE, SweepResult, check_record, deterministic_part, execute_run, run_sweep
+from .store import STORE_FORMAT, ResultsStore
 
 __all__ = ["run_sweep", "SweepResult", "ResultsStore", "atomic_write_json", "load_config", "expand_grid",
-           "run_key", "execute_run", "deterministic_part", "KINDS", "DATA_SOURCES", "GRID_DEFAULTS", "VOLATILE"]
+           "run_key", "execute_run", "deterministic_part", "check_record", "KINDS", "DATA_SOURCES", "GRID_DEFAULTS",
+           "VOLATILE", "STORE_FORMAT"]

@@ -5,22 +5,29 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import math
+import numbers
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _validation as V
-from .._io import environment
-from .config import expand_grid, load_config
+from .._io import environment, same_file
+from .config import expand_grid, load_config, run_key
 from .store import ResultsStore
 
-__all__ = ["run_sweep", "SweepResult", "execute_run", "deterministic_part", "VOLATILE", "CONNECT_TIMEOUT"]
+__all__ = ["run_sweep", "SweepResult", "execute_run", "deterministic_part", "check_record", "VOLATILE",
+           "CONNECT_TIMEOUT", "MAX_JOBS"]
 
 #: Record fields that differ between two executions of the same run (times, host, process).
 VOLATILE = ("env", "timing")
 #: How long to wait for a Dask scheduler to answer.
 CONNECT_TIMEOUT = "20s"
+#: Most local worker processes (``n_jobs``): more only queue up for the same cores.
+MAX_JOBS = 256
+#: The fields of a run's record.
+_RECORD_FIELDS = {"key", "params", "seed", "status", "result", "env", "timing"}
 
 
 def _now() -> str:
@@ -56,6 +63,86 @@ def _finite(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _number(value, where: str, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"field {where!r} is {type(value).__name__} {value!r}, not a number")
+    if not math.isfinite(value):
+        raise ValueError(f"field {where!r} is {value}, not a finite number")
+
+
+def _all_finite(value, where: str) -> None:
+    """Every float anywhere inside ``value`` is finite (NaN / Infinity literals are refused)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"field {where!r} is {value}, not a finite number")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _all_finite(v, f"{where}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _all_finite(v, f"{where}[{i}]")
+
+
+def _table(record: Mapping, name: str) -> Mapping:
+    value = record.get(name)
+    if not isinstance(value, Mapping):
+        raise ValueError(f"field {name!r} is {type(value).__name__}, not an object")
+    return value
+
+
+def check_record(record: Mapping[str, Any]) -> None:
+    """Check a run's record (from :func:`execute_run`, or read back from a store) field by field.
+
+    The record has exactly the fields of :func:`execute_run`; its ``key`` is the hash of its
+    ``params`` (so a record edited by hand, or written for other parameters, is refused); ``status``
+    is ``"ok"`` with the closed form's numbers, or ``"error"`` with the error message; and every
+    number in it is finite.
+
+    Raises
+    ------
+    ValueError
+        One line naming the first field that is wrong.
+    """
+    if not isinstance(record, Mapping):
+        raise ValueError(f"a record is a JSON object, got {type(record).__name__}")
+    missing, extra = _RECORD_FIELDS - set(record), set(record) - _RECORD_FIELDS
+    if missing or extra:
+        raise ValueError(f"fields {sorted(missing)} missing" if missing else f"unexpected field(s) {sorted(extra)}")
+    params = _table(record, "params")
+    try:
+        key = run_key(params)
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError("field 'params' cannot be hashed") from None
+    if record["key"] != key:
+        raise ValueError(f"field 'key' is {record['key']!r}, not the hash of its params ({key!r})")
+    if record["seed"] != params.get("seed") or isinstance(record["seed"], bool):
+        raise ValueError(f"field 'seed' is {record['seed']!r}, not params.seed ({params.get('seed')!r})")
+    result = _table(record, "result")
+    _table(record, "env")
+    _table(record, "timing")
+    status = record["status"]
+    if status == "error":
+        if set(result) != {"error"} or not isinstance(result["error"], str):
+            raise ValueError("field 'result' of an error record must be {'error': message}")
+    elif status == "ok":
+        if not isinstance(result.get("theorem"), str):
+            raise ValueError(f"field 'result.theorem' is {result.get('theorem')!r}, not a string")
+        _number(result.get("closed_form_objective"), "result.closed_form_objective")
+        for name in ("optimum", "lower_bound", "closed_form_gap"):
+            _number(result.get(name), f"result.{name}", allow_none=True)
+        ranks = result.get("ranks")
+        if not isinstance(ranks, list) or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0
+                                                   for r in ranks):
+            raise ValueError(f"field 'result.ranks' is {ranks!r}, not a list of ranks")
+        if params.get("kind") == "closed_form_vs_sgd" and not isinstance(result.get("sgd"), Mapping):
+            raise ValueError("field 'result.sgd' is missing")
+    else:
+        raise ValueError(f"field 'status' is {status!r}, not 'ok' or 'error'")
+    _all_finite(record, "record")
+
+
 def execute_run(run: Mapping[str, Any]) -> dict:
     """Execute one run of a sweep (in whatever process it lands) and return its record.
 
@@ -63,7 +150,8 @@ def execute_run(run: Mapping[str, Any]) -> dict:
     (the deterministic numbers, or ``error``: a run that raises is recorded, not raised), and the
     volatile ``env`` (:func:`deepdual._io.environment` plus the run's ``device`` and ``torch_threads``)
     and ``timing`` (start/end timestamps, seconds). PyTorch runs single-threaded during the run so
-    that results are bit-identical between processes.
+    that results are bit-identical between processes. A result that :func:`check_record` refuses
+    (a NaN or infinite number) is recorded as an error that names the field, never stored as ``"ok"``.
     """
     import torch
 
@@ -87,8 +175,14 @@ def execute_run(run: Mapping[str, Any]) -> dict:
         time.sleep(sleep)
     timing.update(finished_at=_now(), seconds=time.perf_counter() - t0)
     env = {**environment(), "device": "cpu", "torch_threads": 1}
-    return {"key": run["key"], "params": dict(params), "seed": params["seed"], "status": status,
-            "result": result, "env": env, "timing": timing}
+    record = {"key": run["key"], "params": dict(params), "seed": params["seed"], "status": status,
+              "result": result, "env": env, "timing": timing}
+    if status == "ok":
+        try:
+            check_record(record)
+        except ValueError as exc:  # e.g. an objective that overflowed: an error, never a NaN stored as "ok"
+            record.update(status="error", result={"error": f"ValueError: the run's {exc}"})
+    return record
 
 
 def _compute(p: Mapping[str, Any], timing: dict) -> dict:
@@ -178,7 +272,7 @@ def _local_results(todo: list[dict], n_jobs: int) -> Iterable[dict]:
         return
     from joblib import Parallel, delayed
 
-    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    parallel = Parallel(n_jobs=min(n_jobs, len(todo)), backend="loky", return_as="generator_unordered")
     yield from parallel(delayed(execute_run)(run) for run in todo)
 
 
@@ -235,13 +329,26 @@ def run_sweep(config, store, *, scheduler=None, n_jobs: int = 2, progress=None) 
         (see :func:`execute_run`), never raised.
     FileNotFoundError
         The folder of ``store`` does not exist, or no TOML file ``config``.
+    IsADirectoryError, PermissionError
+        ``store`` is a folder or a read-only file.
+
+    Notes
+    -----
+    ``store`` must be new, empty, or a results store written by an earlier sweep (its first line is
+    the store's header); anything else, and the config file itself, is refused with a ``ValueError``
+    before anything is written. A stored record that :func:`check_record` refuses (edited, truncated,
+    NaN, another tool's JSON) is skipped with a ``RuntimeWarning`` naming the line and field, and its
+    run is executed again.
     """
     cfg = load_config(config)
-    n_jobs = V.check_positive_int(n_jobs, "n_jobs")
+    n_jobs = V.check_scalar(n_jobs, "n_jobs", target_type=numbers.Integral, min_val=1, max_val=MAX_JOBS)
     if scheduler is not None and not (isinstance(scheduler, str) or hasattr(scheduler, "submit")):
         raise TypeError(f"`scheduler` must be an address string or a distributed.Client, "
                         f"got {type(scheduler).__name__}.")
-    results = ResultsStore(store)
+    if isinstance(config, (str, os.PathLike)) and same_file(config, store):
+        raise ValueError(f"`store` {os.fspath(store)!r} is the sweep config itself; pass another file for the "
+                         "results (default: CONFIG.results.jsonl).")
+    results = ResultsStore(store, validate=check_record)
     results.repair()
     runs = expand_grid(cfg)
     done = results.keys()

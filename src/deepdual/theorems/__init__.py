@@ -51,9 +51,14 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
 
     Raises
     ------
-    ValueError
+    NoClosedFormError
         When no theorem of the paper gives the optimum for this input; the message names the
         failed condition and the fix.
+    ValueError, TypeError
+        Malformed input, named in the message; among them data whose Frobenius norm lies outside
+        ``deepdual._validation.DATA_RANGE`` (1e-150 to 1e150: squares and the objective must stay finite
+        float64 numbers), ``depth`` above ``MAX_LAYERS`` (10,000) and networks whose parameters would not
+        fit in the available memory (``branches``, ``hidden``), each refused before anything is built.
 
     References
     ----------
@@ -62,7 +67,9 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta)
-    depth = V.check_depth(depth)
+    depth = V.check_layer_count(V.check_depth(depth))
+    bias = V.check_bool(bias, "bias")
+    whiten = V.check_bool(whiten, "whiten")
     tol = V.check_scalar(tol, "tol", min_val=0, include_boundaries="neither")
     max_iter = V.check_scalar(max_iter, "max_iter", target_type=numbers.Integral, min_val=1, allow_none=True)
     V.check_choice(activation, "activation", ACTIVATIONS)

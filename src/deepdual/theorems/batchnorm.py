@@ -80,6 +80,7 @@ def batchnorm_closed_form(network, X, Y, *, beta: float) -> Solution:
 
     if not isinstance(network, ParallelNet) or not network.batchnorm or network.activation != "relu":
         raise ValueError("`network` must be a ParallelNet with batchnorm=True and activation='relu' (Theorem 4.4).")
+    V.check_network(network)  # weights on a real device, all finite
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta, allow_zero=False)

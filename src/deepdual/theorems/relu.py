@@ -34,16 +34,18 @@ def rank_one_factors(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     A Gram-matrix test rejects clearly higher-rank ``X`` without an SVD:
     ``1 − ‖XᵀX‖_F² / ‖X‖_F⁴ ≈ 2σ₂²/σ₁²`` is 0 exactly when rank(X) <= 1.
     """
-    fro2 = float(np.sum(X * X))
-    if fro2 == 0.0:
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    if top == 0.0:
         return None
-    G = X @ X.T if X.shape[0] <= X.shape[1] else X.T @ X
+    Xu = X / top  # the test and the factors are scale-free: entries of order one, no overflow of the squares
+    fro2 = float(np.sum(Xu * Xu))
+    G = Xu @ Xu.T if X.shape[0] <= X.shape[1] else Xu.T @ Xu
     if 1.0 - float(np.sum(G * G)) / fro2**2 > 1e-8:
         return None
-    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    U, s, Vt = np.linalg.svd(Xu, full_matrices=False)
     if s[0] == 0 or (s.size > 1 and s[1] > RANK_ONE_RTOL * s[0]):
         return None
-    c, a0 = U[:, 0], s[0] * Vt[0]
+    c, a0 = U[:, 0], (s[0] * top) * Vt[0]
     if c.sum() < 0:
         c, a0 = -c, -a0
     c = np.where(np.abs(c) < 1e-15, 0.0, c)

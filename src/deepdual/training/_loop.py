@@ -87,7 +87,9 @@ def _make_optimizer(name: str, params, lr: float, momentum: float) -> torch.opti
     if name in ("sgd", "gd"):
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        # Adam's eps = 1e-8 is 0 in float16 (smallest normal 6.1e-5): a zero second moment then divides by 0
+        eps = max(1e-8, float(torch.finfo(params[0].dtype).tiny)) if params else 1e-8
+        return torch.optim.Adam(params, lr=lr, eps=eps)
     return torch.optim.LBFGS(params, lr=lr, max_iter=LBFGS_MAX_ITER, line_search_fn="strong_wolfe",
                              tolerance_grad=1e-12, tolerance_change=1e-14, history_size=20)
 
@@ -222,11 +224,17 @@ class _Loop:
         if self.good is not None:
             self.network.load_state_dict(self.good)
         self.network.train(self.was_training)
-        where = "at initialization" if epoch == 0 else f"at epoch {epoch}"
+        if epoch == 0:  # before any step: the scale of the data, β or the weights, not the learning rate
+            return TrainingDivergedError(
+                f"Training diverged at initialization: the objective P(θ) became {value} with lr={lr:g}, before "
+                "any step: it overflows float64 at this scale; rescale `X` and `Y` towards 1, lower `beta`, or "
+                "initialize the network with a smaller init_scale.",
+                epoch=epoch, lr=lr,
+            )
         restored = f" Parameters restored to epoch {epoch - 1}." if self.good is not None else ""
         other = " or use optimizer='lbfgs'" if self.config.optimizer != "lbfgs" else ""
         return TrainingDivergedError(
-            f"Training diverged {where}: the objective P(θ) became {value} with lr={lr:g}. "
+            f"Training diverged at epoch {epoch}: the objective P(θ) became {value} with lr={lr:g}. "
             f"Lower `lr` (e.g. lr={lr / 10:g}){other}.{restored}",
             epoch=epoch, lr=lr,
         )

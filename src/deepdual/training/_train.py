@@ -116,7 +116,7 @@ def train(network: nn.Module, X, Y, *, beta: float, loss: str = "squared", optim
     # every argument checked once, here; the loop trusts them
     ref = _check_network(network)
     target = _resolve_device(device, ref, X, Y)
-    Xa, Ya = _check_data(network, X, Y)
+    Xa, Ya = _check_data(network, X, Y, ref.dtype)
     beta = V.check_beta(beta)
     V.check_choice(loss, "loss", LOSSES)
     if loss == "cross_entropy":
@@ -129,7 +129,7 @@ def train(network: nn.Module, X, Y, *, beta: float, loss: str = "squared", optim
     batch_size = _check_batch_size(batch_size, optimizer, Xa.shape[0], has_batchnorm)
     if lr_schedule is not None and not callable(lr_schedule):
         V.check_choice(lr_schedule, "lr_schedule", LR_SCHEDULES)
-    seed = V.check_positive_int(seed, "seed", minimum=0)
+    seed = V.check_seed(seed, allow_none=False)
     record_every = V.check_positive_int(record_every, "record_every")
     recorders = _check_record(record, network)
     if callback is not None and not callable(callback):
@@ -177,11 +177,20 @@ def _resolve_device(device, ref: torch.Tensor, X, Y) -> torch.device:
     return target
 
 
-def _check_data(network, X, Y) -> tuple[np.ndarray, np.ndarray]:
-    """``X``, ``Y`` as float64 arrays of the network's input and output sizes."""
+def _check_data(network, X, Y, dtype=torch.float64) -> tuple[np.ndarray, np.ndarray]:
+    """``X``, ``Y`` as float64 arrays of the network's input and output sizes, representable in ``dtype``."""
     Xa = V.check_array(X, "X")
     Ya = V.check_targets(Y, Xa.shape[0])
     V.check_network_data(network, Xa, Ya)
+    if dtype != torch.float64:
+        limit = float(torch.finfo(dtype).max)
+        for name, A in (("X", Xa), ("Y", Ya)):
+            top = float(np.max(np.abs(A)))
+            if top > limit / 16:  # room for the first layer's sums
+                raise ValueError(
+                    f"`{name}` has entries up to {top:.3g}, beyond what the {str(dtype).removeprefix('torch.')} "
+                    f"network can hold (max {limit:.3g}); rescale `{name}` or train a float32/float64 network."
+                )
     return Xa, Ya
 
 
@@ -220,4 +229,4 @@ def _show_progress(progress, epochs: int) -> bool:
     if progress is None:
         isatty = getattr(sys.stderr, "isatty", None)
         return bool(isatty and isatty()) and epochs >= 200
-    return bool(progress)
+    return V.check_bool(progress, "progress")

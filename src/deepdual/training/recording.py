@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import _validation as V
-from ..metrics import alignment, layer_norms, layer_ranks, neural_collapse
+from ..metrics import alignment, layer_norms, layer_ranks
+from ..metrics.collapse import collapse_statistics
 
 __all__ = ["RECORDS"]
 
@@ -44,11 +45,12 @@ def _record_neural_collapse(net, X, Y):
         H = H.squeeze(-1).transpose(0, 1)
         W_last = W_last.reshape(W_last.shape[0], -1)
     out = net(X)
-    nc = neural_collapse(
+    nc = collapse_statistics(  # NaN, not an error, where the statistics are undefined (e.g. at initialization)
         H.detach().double().cpu().numpy(),
         Y.argmax(dim=1).cpu().numpy(),
         classifier=W_last.detach().double().cpu().numpy().T,  # rows = classes, (K, p)
         predictions=out.argmax(dim=1).cpu().numpy(),
+        strict=False,
     )
     return dataclasses.asdict(nc)
 
