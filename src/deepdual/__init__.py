@@ -32,6 +32,7 @@ _EXPORTS = {
                "save_solution", "to_sequential"],
     "sweeps": ["run_sweep", "ResultsStore", "atomic_write_json"],
     "experiments.runner": ["reproduce"],
+    "convex": ["convex_relu", "PatternSet", "enumerate_patterns", "sample_patterns", "arrangement_bound"],
 }
 
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
