@@ -21,10 +21,12 @@ Usage::
 from __future__ import annotations
 
 import copy
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,3 +137,31 @@ def run_case(case: Case) -> None:
         assert elapsed < FAST_SECONDS, f"took {elapsed:.2f} s; a resource guard must answer before allocating"
     for i, (a, b) in enumerate(zip(inputs, before)):
         assert _same(a, b), f"input {i} of the caller was modified"
+
+
+# ------------------------------------------------------------- files left untouched by a command
+def snapshot(folder: Path) -> dict[str, bytes | str]:
+    """Every entry under ``folder``: a file's bytes, a link's target, ``"<dir>"`` or ``"<special>"``."""
+    out: dict[str, bytes | str] = {}
+    for p in sorted(folder.rglob("*")):
+        rel = str(p.relative_to(folder))
+        if p.is_symlink():
+            out[rel] = "-> " + os.readlink(p)
+        elif p.is_dir():
+            out[rel] = "<dir>"
+        elif p.is_file():
+            out[rel] = p.read_bytes()
+        else:
+            out[rel] = "<special>"
+    return out
+
+
+def assert_untouched(before: dict, after: dict, *, allowed=()) -> None:
+    """Every entry of ``before`` is unchanged, and nothing new appeared except paths in ``allowed``."""
+    for rel, content in before.items():
+        if rel in allowed:
+            continue
+        assert rel in after, f"{rel} was removed"
+        assert after[rel] == content, f"{rel} was changed"
+    new = set(after) - set(before) - set(allowed)
+    assert not new, f"unexpected new files {sorted(new)}"

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _hostile import assert_untouched, snapshot
 
 import deepdual
 from deepdual import _io, cli
@@ -32,32 +33,6 @@ SWEEP = 'kind = "closed_form"\n[grid]\nn = [5]\nd = [3]\n'
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def snapshot(folder: Path) -> dict:
-    """Every entry under ``folder``: a file's bytes, a link's target, ``"<dir>"`` or ``"<special>"``."""
-    out: dict = {}
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        if p.is_symlink():
-            out[rel] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[rel] = "<dir>"
-        elif p.is_file():
-            out[rel] = p.read_bytes()
-        else:
-            out[rel] = "<special>"
-    return out
-
-
-def assert_untouched(before: dict, after: dict, *, allowed=()) -> None:
-    for rel, content in before.items():
-        if rel in allowed:
-            continue
-        assert rel in after, f"{rel} was removed"
-        assert after[rel] == content, f"{rel} was changed"
-    new = set(after) - set(before) - set(allowed)
-    assert not new, f"unexpected new files {sorted(new)}"
-
-
 @pytest.fixture
 def run(capsys):
     """``run(argv) -> (exit code, stdout, stderr)`` through :func:`deepdual.cli.main`, in this process."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _hostile import assert_untouched, snapshot
 
 from deepdual import _io
 from deepdual.cli import UsageError
@@ -38,33 +39,6 @@ TWO = {"kind": "closed_form", "grid": {"n": [5], "d": [3], "seed": [0, 1]}}
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def snapshot(folder: Path) -> dict[str, bytes | str]:
-    """Every entry under ``folder``: a file's bytes, a link's target, ``"<dir>"`` or ``"<special>"``."""
-    out: dict[str, bytes | str] = {}
-    for p in sorted(folder.rglob("*")):
-        rel = str(p.relative_to(folder))
-        if p.is_symlink():
-            out[rel] = "-> " + os.readlink(p)
-        elif p.is_dir():
-            out[rel] = "<dir>"
-        elif p.is_file():
-            out[rel] = p.read_bytes()
-        else:
-            out[rel] = "<special>"
-    return out
-
-
-def assert_untouched(before: dict, after: dict, *, allowed=()) -> None:
-    """Every entry of ``before`` is unchanged, and nothing new appeared except paths in ``allowed``."""
-    for rel, content in before.items():
-        if rel in allowed:
-            continue
-        assert rel in after, f"{rel} was removed"
-        assert after[rel] == content, f"{rel} was changed"
-    new = set(after) - set(before) - set(allowed)
-    assert not new, f"unexpected new files {sorted(new)}"
-
-
 def one_line(exc: BaseException, *needles: str) -> str:
     msg = str(exc)
     assert msg and "\n" not in msg.strip(), msg

@@ -7,25 +7,11 @@ import time
 import numpy as np
 
 from ... import _validation as V
+from ...duality.relu import nonneg_direction_bound
 from ..pricing import _check_seed, _search
 from ._direction import _check_patterns, _check_time_budget, _direction_bound
 from ._record import EXACT_RTOL, DirectionBound
 from ._rounding import _inflate, _kappa
-
-
-def _nonneg_direction_bound(R: np.ndarray) -> float:
-    """Upper bound on ``max_{a >= 0, ‖a‖ <= 1} ‖Rᵀa‖``: ``sqrt(min(λ_max(RRᵀ), λ_max((RRᵀ)₊)))``.
-
-    ``aᵀRRᵀa ≤ aᵀ(RRᵀ)₊a`` for ``a ≥ 0`` (entrywise positive part), and both are at most the
-    largest eigenvalue of the matrix.
-    """
-    if R.shape[1] == 1:
-        lam = R[:, 0]
-        return float(max(np.linalg.norm(np.maximum(lam, 0)), np.linalg.norm(np.maximum(-lam, 0))))
-    G = R @ R.T
-    top = float(np.linalg.eigvalsh(G)[-1])
-    top_pos = float(np.linalg.eigvalsh(np.maximum(G, 0.0))[-1])
-    return float(np.sqrt(max(min(top, top_pos), 0.0)))
 
 
 def _matrix_value(R: np.ndarray, X: np.ndarray, u: np.ndarray) -> float:
@@ -83,7 +69,7 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
     scale = float(np.linalg.norm(Ra, axis=1) @ np.linalg.norm(Xa, axis=1))
     cands: list[tuple[float, str]] = []
     sx = float(np.linalg.norm(Xa, 2))
-    cands.append((_inflate(sx * _nonneg_direction_bound(Ra), scale, n, d),
+    cands.append((_inflate(sx * nonneg_direction_bound(Ra), scale, n, d),
                   "σ_max(X)·max_{a≥0,‖a‖≤1}‖Rᵀa‖"))
     best, u_best = 0.0, np.zeros(d)
     exact = False
