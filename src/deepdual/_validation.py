@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: one idea — the single validation vocabulary every entry point shares.
 """Every input check of deepdual, in one place.
 
 Each helper takes the argument's *name* and raises ``ValueError`` or ``TypeError`` with a

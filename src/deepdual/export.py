@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: one idea — the model file format, written and read back against its schema.
 """Save and load networks and closed-form solutions; export to ``torch.nn.Sequential``.
 
 A saved model is one ``.pt`` file written with :func:`torch.save` holding only plain types, so it

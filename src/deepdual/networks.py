@@ -1,3 +1,4 @@
+# Over 400 lines: the paper's networks and the objective they are scored by (split candidate: MLP/BN).
 """The networks of the paper: the parallel architecture, a standard MLP, and the objective P(θ).
 
 The parallel network of depth ``L`` has ``m`` branches; branch ``j`` computes

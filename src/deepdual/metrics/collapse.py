@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: one idea — NC1–NC4, the function and its accumulator built from shared pieces.
 """Neural collapse (NC1–NC4) of last-hidden-layer features, and the simplex ETF it collapses to.
 
 :func:`neural_collapse` (one shot) and :class:`NeuralCollapseAccumulator` (``update`` / ``compute``
