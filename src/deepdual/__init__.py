@@ -11,7 +11,7 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "networks": ["MLP", "ParallelNet", "PaperBatchNorm", "objective", "penalty"],
+    "networks": ["MLP", "ParallelNet", "PaperBatchNorm", "objective", "penalty", "from_sequential"],
     "scalar": ["optimal_amplitude", "amplitude_threshold", "ridge_path_solution", "RidgePathResult"],
     "theorems": ["closed_form", "batchnorm_closed_form", "last_hidden_class_means"],
     "theorems.spline": ["spline_lasso", "SplineLassoResult"],
