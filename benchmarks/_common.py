@@ -91,12 +91,12 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _version(name: str) -> str | None:
-    from importlib import metadata
+def _installed_version(name: str) -> str | None:
+    import importlib.metadata as md
 
     try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
+        return md.version(name)
+    except md.PackageNotFoundError:
         return None
 
 
@@ -115,9 +115,12 @@ def environment() -> dict:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
         affinity = os.cpu_count()
-    packages = {name: _version(name) for name in ("deepdual", "numpy", "scipy", "torch", "cvxpy", "clarabel",
-                                                  "scs", "scikit-learn", "mlxtend", "matplotlib", "threadpoolctl")}
+    from deepdual._io import environment as base_environment
+
+    base = base_environment()  # python, platform, machine, cpu_count, hostname, pid, deepdual's packages
+    extra = {name: _installed_version(name) for name in ("cvxpy", "clarabel", "scs", "threadpoolctl")}
     return {
+        **base,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "cpu": cpu_model(),
         "logical_cpus": os.cpu_count(),
@@ -126,9 +129,7 @@ def environment() -> dict:
         "blas": pools,
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                                "MKL_NUM_THREADS") if os.environ.get(k) is not None},
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": packages,
+        "packages": {**base["packages"], **extra},
         "cuda": torch.cuda.is_available(),
         "load_average": load_average(),
     }

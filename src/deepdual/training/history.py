@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
+
+from .._io import to_jsonable
 
 __all__ = ["History", "TrainingDivergedError"]
 
@@ -87,31 +86,10 @@ class History:
             "initial_objective": self.initial_objective,
             "final_objective": self.final_objective,
             "best_objective": self.best_objective,
-            "records": {k: _jsonable(v) for k, v in self.records.items()},
+            "records": {k: to_jsonable(v) for k, v in self.records.items()},
             "record_epochs": list(self.record_epochs),
             "epochs_run": self.epochs_run,
             "seconds": self.seconds,
             "stopped_early": self.stopped_early,
-            "settings": _jsonable(self.settings),
+            "settings": to_jsonable(self.settings),
         }
-
-
-def _jsonable(value):
-    """Recursively convert arrays, tensors, dataclasses and NumPy scalars to JSON types."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # namedtuple
-        return _jsonable(value._asdict())
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return repr(value)
