@@ -200,7 +200,7 @@ def test_whitener_gives_orthonormal_rows(seed, n, extra, scale):
 
 
 # ----------------------------------------------------------------------------- export round trips
-export = pytest.importorskip("deepdual.export")
+from deepdual import export  # noqa: E402
 
 
 def _net_strategy():

@@ -76,11 +76,13 @@ def rounding_slack(objective: float, residual_norm: float, output_error: float) 
 
 
 def checked_lower_bound(lower: float, attained: float, slack: float, *, what: str) -> float:
-    """Return ``min(lower, attained)``, or raise :class:`CertificateError` when ``lower`` exceeds an
-    attained objective by more than the rounding ``slack``.
+    """Return ``min(max(lower, 0), attained)``, or raise :class:`CertificateError` when ``lower`` exceeds
+    an attained objective by more than the rounding ``slack``.
 
     A lower bound above the objective of a real network is false (SPEC §7, self-check); within
-    rounding it is clipped to the attained value, which is then itself a valid bound.
+    rounding it is clipped to the attained value, which is then itself a valid bound. P(θ) is a sum of
+    a loss and a penalty, both nonnegative, so 0 is always a valid bound and a negative ``lower`` (a weak
+    dual point, e.g. when β is below round-off of ‖Y‖) is raised to it.
     """
     if not (math.isfinite(lower) and math.isfinite(attained)):
         raise CertificateError(f"internal error in {what}: non-finite lower bound {lower!r} or objective "
@@ -91,4 +93,4 @@ def checked_lower_bound(lower: float, attained: float, slack: float, *, what: st
             f"{attained:.17g} by {lower - attained:.3g} (rounding allows {slack:.3g}); refusing to return a "
             "false certificate — please report this input."
         )
-    return float(min(lower, attained))
+    return float(min(max(lower, 0.0), attained))

@@ -170,8 +170,11 @@ def _bad(path, field: str, problem: str) -> ValueError:
 
 def _read(path) -> dict:
     path = os.fspath(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise FileNotFoundError(f"No model file {path!r}.")
+    if not os.path.isfile(path):  # a directory, FIFO or device: never opened (a FIFO would block)
+        raise ValueError(f"{path!r} is not a regular file; pass the model file written by deepdual.save_network "
+                         "or `deepdual fit --save`.")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors of several kinds

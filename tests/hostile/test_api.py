@@ -2,7 +2,7 @@
 
 Never stuck, never corrupting: every case returns a correct (finite) result or raises a one-line
 ``ValueError``/``TypeError`` naming the argument, within seconds, and leaves the caller's arrays as they
-were. The contract is checked by :func:`_hostile.run_case`; ``tests/test_hostile_inputs.py`` holds the
+were. The contract is checked by :func:`_hostile.run_case`; ``tests/hostile/test_inputs.py`` holds the
 first 399 cases, this file the issue's regressions and the new classes of hostile input:
 
 * resource guards: huge ``depth``, ``branches``, ``hidden`` widths, ``K`` (each answered in < 5 s);

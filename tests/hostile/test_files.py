@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from _hostile import assert_untouched, snapshot
 
+import deepdual as dd
 from deepdual import _io
 from deepdual.cli import UsageError
 from deepdual.cli import tables as tables_mod
@@ -671,3 +672,15 @@ def test_npz_with_complex_or_structured_features(tmp_path):
         with pytest.raises(UsageError) as info:
             read_table(path, "y")
         one_line(info.value, f"{name}.npz", "features must be numbers")
+
+
+def test_model_path_that_is_a_fifo_or_folder(tmp_path):
+    """A FIFO would block `torch.load` forever: it is refused by name, like a folder, before any read."""
+    fifo = tmp_path / "model.pt"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path):
+        with pytest.raises(ValueError, match="is not a regular file") as info:
+            dd.load_network(path)
+        one_line(info.value, str(path), "not a regular file")
+    with pytest.raises(FileNotFoundError, match="No model file"):
+        dd.load_network(tmp_path / "missing.pt")

@@ -100,12 +100,39 @@ def _lasso(x: np.ndarray, y: np.ndarray, beta: float, tol: float, max_iter: int,
         if a > 0 and nu > 0 and np.isfinite(beta / (a * nu)):
             xn = (x - xc) / a
             if np.unique(xn).size == np.unique(x).size:
-                res = _lasso_unit(xn, (y - yc) / nu, beta / (a * nu), tol, max_iter, x_name, y_name)
                 f = nu / a
+                if beta / (a * nu) < _INTERPOLATION_BETA:
+                    return _interpolating(xn, (y - yc) / nu, beta, a, nu, xc, yc, x, x_name, y_name)
+                res = _lasso_unit(xn, (y - yc) / nu, beta / (a * nu), tol, max_iter, x_name, y_name)
                 return SplineLassoResult(np.unique(x), res.right * f, res.left * f, nu * res.intercept + yc,
                                          nu * nu * res.objective, nu * nu * res.lower_bound, nu * nu * res.gap,
                                          nu * res.dual, res.iterations, float(beta))
     return _lasso_unit(x, y, beta, tol, max_iter, x_name, y_name)
+
+
+#: Normalized β below which float64 cannot represent the optimum's departure from interpolation:
+#: β' = β/(aν) this small (e.g. β = 1e-300 with x of scale 1e149) is solved as the interpolant.
+_INTERPOLATION_BETA = 1e-280
+
+
+def _interpolating(xn: np.ndarray, yn: np.ndarray, beta: float, a: float, nu: float, xc: float, yc: float,
+                   x: np.ndarray, x_name: str, y_name: str) -> SplineLassoResult:
+    """The linear-spline interpolant with its certificate when ``t = β/(aν)`` is below round-off.
+
+    In normalized units the interpolant ``z₀`` (``‖z₀‖₁ = R``) has objective ``t·R``; the minimum-norm dual
+    ``λ₀`` (``max|Φᵀλ₀| <= 1``, ``λ₀ᵀy = L₀``) scaled by ``t`` is dual feasible for the Lasso, so
+    ``t·L₀ − ½t²‖λ₀‖²`` is a lower bound. Back in the original units both are multiplied by ``ν²``; each is
+    computed as ``(β·ν/a)·R`` so that it underflows to 0 rather than overflows, and the lower bound is at
+    least 0 (the objective is nonnegative).
+    """
+    res = _lasso_unit(xn, yn, 0.0, 1.0, 1, x_name, y_name)
+    t = beta / (a * nu)
+    scale = beta * (nu / a) if nu <= a else (beta / a) * nu  # ν²·t without overflow
+    objective = scale * res.objective
+    lower = max(0.0, scale * res.lower_bound - 0.5 * scale * t * float(res.dual @ res.dual))
+    f = nu / a
+    return SplineLassoResult(np.unique(x), res.right * f, res.left * f, nu * res.intercept + yc, objective,
+                             min(lower, objective), max(objective - lower, 0.0), nu * t * res.dual, 0, float(beta))
 
 
 def _lasso_unit(x: np.ndarray, y: np.ndarray, beta: float, tol: float, max_iter: int,

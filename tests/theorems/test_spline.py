@@ -4,16 +4,16 @@ the linear spline interpolant, brute-force random networks and gradient training
 
 from __future__ import annotations
 
+import cvxpy as cp  # a test dependency: missing means failing, not skipping
 import numpy as np
 import pytest
 import torch
 
+import deepdual as dd
 from deepdual.certificates import certify_spline
-from deepdual.networks import ParallelNet, objective, penalty
+from deepdual.networks import ParallelNet, forward_numpy, objective, penalty
 from deepdual.solution import NoCertificateError
 from deepdual.theorems.spline import spline_closed_form, spline_lasso
-
-cp = pytest.importorskip("cvxpy")
 
 
 # ----------------------------------------------------------------------------------------- oracles
@@ -314,3 +314,21 @@ def test_predict_and_result_fields():
                                atol=1e-12)
     with pytest.raises(ValueError, match="x_new"):
         res.predict(np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("x_scale, beta", [(1e149, 1e-300), (1.0, 1e-300), (1e140, 1e-150)])
+def test_beta_below_round_off_in_normalized_units_is_the_certified_interpolant(x_scale, beta):
+    """β/(aν) under 1e-280 (it underflowed to 0 for x·1e149, β = 1e-300 and returned a false bound of 182):
+    the answer is the interpolant, certified by the scaled minimum-norm dual, never a bound above it."""
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.uniform(-1, 1, 9)) * x_scale
+    y = rng.standard_normal(9)
+    res = spline_lasso(x, y, beta=beta)
+    assert 0.0 <= res.lower_bound <= res.objective
+    # objective = β‖z‖₁ of the interpolant in original units (zero residual); compare with R(y) directly
+    R = np.abs(res.right).sum() + np.abs(res.left).sum()
+    assert res.objective == pytest.approx(beta * R, rel=1e-12, abs=1e-320)
+    sol = dd.closed_form(x[:, None], y, beta=beta, depth=2, activation="relu", bias=True)
+    assert 0.0 <= sol.lower_bound <= sol.objective
+    f = forward_numpy(sol.network, x[:, None]).ravel()
+    np.testing.assert_allclose(f, y, rtol=0, atol=1e-10 * np.abs(y).max())

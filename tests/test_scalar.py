@@ -21,6 +21,8 @@ from scipy.optimize import minimize, minimize_scalar
 
 import deepdual as dd
 
+pytestmark = pytest.mark.oracle  # checked against independent references (SPEC §7 oracles)
+
 # ----------------------------------------------------------------------------- oracles
 
 

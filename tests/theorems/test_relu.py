@@ -44,6 +44,8 @@ from scipy.optimize import brentq, minimize_scalar
 import deepdual as dd
 from deepdual.data import load_digits_data, one_hot
 
+pytestmark = pytest.mark.oracle  # checked against independent references (SPEC §7 oracles)
+
 # ----------------------------------------------------------------------------- oracles
 
 

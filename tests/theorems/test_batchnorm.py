@@ -27,6 +27,8 @@ from _oracle_optim import adam_then_lbfgs, one_thread
 import deepdual as dd
 from deepdual.data import one_hot
 
+pytestmark = pytest.mark.oracle  # checked against independent references (SPEC §7 oracles)
+
 # ----------------------------------------------------------------------------- oracles
 
 
