@@ -16,6 +16,9 @@ CASES = {
     "spline": "benchmarks.spline",      # 4. exact 1-D solver vs CVXPY
     "scaling": "benchmarks.scaling",    # 5. closed-form time and memory vs n and d
     "cuda": "benchmarks.cuda",          # 6. the same on a CUDA device (skipped without one)
+    "convex": "benchmarks.convex",      # 7. two-layer ReLU convex program vs CVXPY/Clarabel, scnn and training
+    "convex_bounds": "benchmarks.convex_bounds",  # 8. certified gaps of trained networks vs time
+    "practitioner": "benchmarks.practitioner",  # 9. certified two-layer nets vs sklearn MLPs, SGD (digits, diabetes)
 }
 
 __all__ = ["CASES", "run_case"]

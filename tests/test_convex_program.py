@@ -115,3 +115,47 @@ def test_time_budget_is_respected_and_pricing_improves_on_sampling():
     assert sol.objective <= sampled.objective
     assert sol.objective == pytest.approx(objective(sol.network, X, y, beta=beta), rel=1e-10)
     assert sol.lower_bound is None or sol.lower_bound <= sol.objective
+
+
+def test_certificate_on_high_rank_data_optimizes_the_dual_point():
+    """Rank 6 > 4, sampled patterns: the certificate tries the dual point optimized together with the
+    Lagrangian multipliers and keeps it when better; either way it stays below every attained objective."""
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((60, 6))
+    y = np.maximum(X @ rng.standard_normal(6), 0) - np.maximum(X @ rng.standard_normal(6), 0)
+    y += 0.2 * rng.standard_normal(60)
+    beta = 0.5
+    sol = convex_relu(X, y, beta=beta, time_budget=0.5, bound_budget=2.0)
+    assert not sol.details["complete"]
+    assert sol.details["dual_point"] == "joint" and sol.details["bound_method"].startswith("joint dual point")
+    assert sol.lower_bound <= sol.objective
+    net = ParallelNet(6, 1, branches=12, activation="relu", seed=0)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y.reshape(-1, 1))
+    adam_then_lbfgs(list(net.parameters()),
+                    lambda: (0.5 * ((net(Xt) - yt) ** 2).sum() + 0.5 * beta * net.penalty()).reshape(1),
+                    lr=0.02, adam_steps=400, lbfgs_iter=100, lbfgs_restarts=1)
+    assert sol.lower_bound <= objective(net, X, y, beta=beta)
+
+
+def test_output_bias_fits_the_intercept_and_is_certified_exactly():
+    """output_bias=True: the model of a ParallelNet with penalize_bias=True (free output bias), the one
+    certify() bounds. The intercept is optimal (mean residual 0), the objective is no worse than without
+    it, and on a complete pattern set certify() closes the gap."""
+    X, y = _planar(n=24, seed=3)
+    y = y + 2.0 + 0.5 * np.sign(X[:, 0])
+    beta = 0.05
+    plain = convex_relu(X, y, beta=beta, bias=True)
+    sol = convex_relu(X, y, beta=beta, bias=True, output_bias=True)
+    assert sol.details["complete"]
+    c = float(sol.network.out_bias.detach()[0])
+    assert c == pytest.approx(sol.details["output_bias"][0], rel=1e-15)
+    residual = y - sol.predict(X)[:, 0]
+    assert abs(residual.mean()) <= 1e-9 * np.abs(y).mean()
+    assert sol.objective <= plain.objective * (1 + 1e-9)
+    assert 0 <= sol.gap <= 1e-6 * sol.objective
+    from deepdual import certify
+
+    cert = certify(sol.network, X, y, beta=beta, time_budget=5.0)
+    assert cert.biases == "regularized" and cert.relative_gap <= 1e-7
+    with pytest.raises(ValueError, match="output_bias"):
+        convex_relu(X, y, beta=beta, output_bias=True)

@@ -398,10 +398,13 @@ if HAS_ESTIMATORS:
     _XC = np.random.default_rng(6).standard_normal((4, 6))
     error("DeepReLUClassifier.fit-X-nan", lambda: DeepReLUClassifier().fit(_nan(_XC), [0, 1, 0, 1]), "X")
     error("DeepReLUClassifier.fit-X-1d", lambda: DeepReLUClassifier().fit(_XC[:, 0], [0, 1, 0, 1]), "X")
-    error("DeepReLUClassifier.fit-too-many-rows", lambda: DeepReLUClassifier().fit(X0, LABELS), "n_samples")
+    # dependent_rows="raise" keeps the old refusal; the default drops dependent rows with a warning (issue 15)
+    error("DeepReLUClassifier.fit-too-many-rows", lambda: DeepReLUClassifier(dependent_rows="raise").fit(X0, LABELS),
+          "n_samples")
     error("DeepReLUClassifier.fit-beta-negative", lambda: DeepReLUClassifier(beta=-1.0).fit(_XC, [0, 1, 0, 1]), "beta")
     error("DeepReLUClassifier.fit-depth-1", lambda: DeepReLUClassifier(depth=1).fit(_XC, [0, 1, 0, 1]), "depth")
-    error("DeepReLUClassifier.fit-duplicated-rows", lambda: DeepReLUClassifier().fit(_dup_rows(_XC), [0, 1, 0, 1]), "X")
+    error("DeepReLUClassifier.fit-duplicated-rows",
+          lambda: DeepReLUClassifier(dependent_rows="raise").fit(_dup_rows(_XC), [0, 1, 0, 1]), "X")
     error("DeepReLUClassifier.fit-continuous-y", lambda: DeepReLUClassifier().fit(_XC, [0.1, 0.2, 0.3, 0.4]), "y")
     works("DeepReLUClassifier.fit-int-X", lambda: DeepReLUClassifier().fit(np.round(3 * _XC).astype(int), [0, 1, 0, 1]),
           same_as(lambda: DeepReLUClassifier().fit(np.round(3 * _XC), [0, 1, 0, 1]), lambda c: c.solution_.objective))

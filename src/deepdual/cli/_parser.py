@@ -31,6 +31,9 @@ def _reproduce(sub) -> None:
     p.add_argument("--cifar-dir", default=None, help="folder with the CIFAR-10 python pickle batches")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device for training")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes sharing the training runs, one thread each (default: the usable CPUs; "
+                        "the numbers do not depend on it)")
     p.add_argument("--no-progress", action="store_true", help="disable progress bars")
     p.set_defaults(handler="reproduce:run_reproduce")
 
@@ -46,14 +49,25 @@ def _fit(sub) -> None:
                            "the array X if present, else every other array). String targets, or integers with at "
                            "most 20 distinct values, mean classification: deep ReLU network on whitened rows "
                            "(Theorem 4.3), which needs at most d training rows (see --train-size). Other numeric "
-                           "targets mean regression: deep linear network with an intercept (Sections 2-3).\n\n"
+                           "targets mean regression: deep linear network with an intercept (Sections 2-3). "
+                           "--model convex fits a two-layer ReLU network on any data instead (the convex program, "
+                           "±1 targets for two classes, one-hot for more, centred targets for regression) and "
+                           "prints its certified gap.\n\n"
                            + _EXIT_CODES))
     p.add_argument("data", help="CSV (header row) or NPZ file")
     p.add_argument("--target", required=True, help="name of the target column (CSV) or array (NPZ)")
-    p.add_argument("--depth", type=int, default=3, help="network depth L >= 2")
+    p.add_argument("--depth", type=int, default=None,
+                   help="network depth L >= 2 of the closed form (None: 3); the convex program is two-layer")
     p.add_argument("--beta", type=float, default=1e-3, help="regularization strength")
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                    help="classification (Theorem 4.3, ReLU) or regression (Sections 2-3, linear)")
+    p.add_argument("--model", choices=["closed-form", "convex", "auto"], default="closed-form",
+                   help="closed-form: the theorems above; convex: a two-layer ReLU network with hidden biases from "
+                        "the convex program on any data (SPEC §6), with a certified gap; auto: convex where the "
+                        "closed form's theorem does not apply (classification with more training rows than features)")
+    p.add_argument("--time-budget", type=float, default=60.0, help="--model convex: seconds for the solver")
+    p.add_argument("--certificate-budget", type=float, default=10.0,
+                   help="--model convex: seconds for the certificate (the bound on the dual constraint)")
     p.add_argument("--test-size", type=float, default=0.2, help="fraction of rows held out")
     p.add_argument("--seed", type=int, default=0, help="random seed of the split")
     p.add_argument("--save", default=None, help="save the fitted network to this .pt file")
@@ -88,6 +102,8 @@ def _certify(sub) -> None:
     p.add_argument("--rows", choices=["auto", "fit", "all"], default="auto",
                    help="rows to certify on: 'fit' = the training rows recorded by `deepdual fit --save`, "
                         "'all' = every row, 'auto' = 'fit' when the model recorded them, else 'all'")
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="seconds for the bound of a two-layer ReLU certificate (default 1)")
     p.set_defaults(handler="certify:run_certify")
 
 

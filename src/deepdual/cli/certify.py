@@ -97,8 +97,15 @@ def _targets(labels: np.ndarray, meta: dict, path: str) -> tuple[np.ndarray, str
     """The target matrix Y of shape (n_samples, n_outputs) the network was fitted to, and a description."""
     from .. import one_hot
 
+    encoding = meta.get("target_encoding")
+    if encoding not in (None, "one-hot", "sign", "centred"):
+        raise _bad(path, "target_encoding", f"is {encoding!r}, not 'one-hot', 'sign' or 'centred'")
     if meta.get("classes") is not None:
         Y = one_hot(labels, np.asarray(meta["classes"])).Y
+        if encoding == "sign":  # `deepdual fit --model convex` with two classes: one output, -1 / +1
+            if Y.shape[1] != 2:
+                raise _bad(path, "classes", f"has {Y.shape[1]} labels for the two-class 'sign' encoding")
+            return Y[:, 1:] - Y[:, :1], f"±1 for the model's classes {meta['classes'][0]!r} / {meta['classes'][1]!r}"
         return Y, f"one-hot over the model's {len(meta['classes'])} classes"
     if labels.dtype.kind in "US":
         enc = one_hot(labels)
@@ -121,7 +128,8 @@ def _describe(network) -> str:
 def run_certify(args) -> int:
     """``deepdual certify MODEL DATA --target COLUMN --beta B``: global-optimality gap.
 
-    Prints objective, lower bound, gap, relative gap and method and returns 0; when no certificate
+    Prints objective, lower bound, gap, relative gap and method (for a two-layer ReLU network also the
+    bound on the dual constraint that was used and how long it ran) and returns 0; when no certificate
     exists for this architecture and data (:class:`~deepdual.NoCertificateError`), prints
     ``no certificate: <reason>`` and returns 1.
 
@@ -175,9 +183,11 @@ def run_certify(args) -> int:
               + ("; inputs mapped by the saved whitener" if whitener is not None else "") + "\n")
     if meta.get("beta") is not None and float(meta["beta"]) != float(args.beta):
         out.write(f"note:        certifying for beta = {args.beta:g}, not the fitted beta = {meta['beta']:g}\n")
+    budget = getattr(args, "time_budget", None)  # --time-budget, where the parser offers it
+    options = {} if budget is None else {"time_budget": budget}
     with user_input():  # the network and data are validated at the door (finite weights, data range)
         try:
-            cert = certify(network, X, Y, beta=args.beta)
+            cert = certify(network, X, Y, beta=args.beta, **options)
         except NoCertificateError as exc:
             out.write(f"no certificate: {str(exc).splitlines()[0]}\n")
             return 1
@@ -191,4 +201,8 @@ def run_certify(args) -> int:
     out.write(f"gap:         {cert.gap:.6g}\n")
     out.write(f"relative gap: {cert.relative_gap:.6g}\n")
     out.write(f"method:      {cert.method}\n")
+    if getattr(cert, "bound_method", None):  # two-layer ReLU: which bound on the dual constraint, and its time
+        out.write(f"bound:       {cert.bound_method.split(' [')[0]}: c(R) <= {cert.c_upper:.6g} (best direction "
+                  f"found {cert.c_estimate:.6g}{', exact' if cert.c_exact else ''})\n")
+        out.write(f"seconds:     {cert.bound_seconds:.3g} (time budget {cert.time_budget:g} s)\n")
     return 0

@@ -9,6 +9,18 @@ rows); regression uses :class:`~deepdual.DeepLinearRegressor` (Sections 2-3, wit
 intercept). ``--compare-sgd`` trains the same architecture from a random start; ``--baseline`` fits
 scikit-learn's logistic regression or ridge.
 
+Model
+-----
+``--model closed-form`` (the default) is the above. ``--model convex`` fits a two-layer ReLU network
+with hidden biases on any data by the convex program (:class:`~deepdual.ConvexReLUClassifier` on
+±1 targets for two classes and one-hot targets for more, :class:`~deepdual.ConvexReLURegressor` on
+centred targets; SPEC §6) and prints its
+certified gap: a proven bound on how far its objective is from the best two-layer network of any
+width. ``--model auto`` takes the convex program where the closed form's theorem does not apply
+(classification with more training rows than features) and the closed form elsewhere. The closed
+form stays strict here (every training row, no constant feature): a fit that the theorem cannot
+take is an error that names ``--model convex``.
+
 Every option is checked before the data file is read and before PyTorch is imported, so a bad
 option (``--depth 1000000``) is refused at once. ``--save`` writes only a new file or a model saved
 by deepdual, never the data file or any other file. A result that overflows float64 (an objective of
@@ -49,13 +61,22 @@ _SCALE_LIMIT = 1e50
 # --------------------------------------------------------------------------------------------- options
 def _check_options(args) -> None:
     """Every option that does not need the data, checked before the file is read (and before torch loads)."""
-    if args.depth < 2:
+    if args.depth is not None and args.depth < 2:
         raise UsageError(f"--depth == {args.depth}, must be >= 2.")
-    if args.depth > MAX_LAYERS:
+    if args.depth is not None and args.depth > MAX_LAYERS:
         raise UsageError(f"--depth == {args.depth}, must be <= {MAX_LAYERS}: every layer is a separate tensor "
                          "evaluated in turn, so a deeper network would run for minutes to hours.")
     if not (np.isfinite(args.beta) and args.beta >= 0):
         raise UsageError(f"--beta == {args.beta}, must be a finite number >= 0.")
+    if args.model == "convex" and args.depth not in (None, 2):
+        raise UsageError(f"--model convex fits a two-layer network; --depth == {args.depth} (omit --depth or pass 2).")
+    if args.model != "closed-form":
+        for name in ("time_budget", "certificate_budget"):
+            value = getattr(args, name)
+            if not (math.isfinite(value) and value > 0):
+                raise UsageError(f"--{name.replace('_', '-')} == {value}, must be a finite number > 0.")
+        if args.beta == 0:
+            raise UsageError(f"--model {args.model} needs --beta > 0 (the convex program is regularized).")
     if not (0.0 <= args.test_size < 1.0):
         raise UsageError(f"--test-size == {args.test_size}, must be in [0, 1).")
     if args.train_size is not None and args.train_size < 1:
@@ -134,6 +155,19 @@ def _choose_task(requested: str, y: np.ndarray) -> tuple[str, str]:
     return "regression", "numeric target" + (f" with {n_classes} distinct values" if y.dtype.kind in "iu" else "")
 
 
+def _choose_model(args, classify: bool, n_train: int, d: int) -> tuple[str, str]:
+    """``(model, why)``: ``"closed-form"`` or ``"convex"`` for ``--model`` and the training split."""
+    if args.model != "auto":
+        return args.model, "--model " + args.model
+    if classify and n_train > d:
+        if args.depth not in (None, 2):
+            raise UsageError(f"--model auto chose the two-layer convex program ({n_train} training rows > {d} "
+                             f"features, so Theorem 4.3 does not apply), but --depth == {args.depth}; omit --depth, "
+                             "or pass --model closed-form with --train-size.")
+        return "convex", f"--model auto: {n_train} training rows > {d} features, Theorem 4.3 needs n <= d"
+    return "closed-form", "--model auto: the closed form's theorem applies"
+
+
 # --------------------------------------------------------------------------------------------- split
 def _stratify_ok(labels, n_first: int, n_second: int) -> bool:
     _, counts = np.unique(labels, return_counts=True)
@@ -202,23 +236,35 @@ def _print_comparison(columns: dict[str, dict[str, object]], rows: list[tuple[st
 
 
 # --------------------------------------------------------------------------------------------- comparisons
-def _sgd(task, model, X_tr, X_te, y_tr, y_te, args) -> dict:
-    """Train the closed form's architecture from a random start with SGD (momentum 0.9)."""
+def _sgd(task, model, X_tr, X_te, y_tr, y_te, args, convex: bool = False) -> dict:
+    """Train the fitted model's architecture from a random start with SGD (momentum 0.9).
+
+    For the convex program (``convex``) that is its model: two-layer ReLU, hidden biases penalized, no
+    output bias, raw inputs; its certified lower bound on ``P*`` bounds the trained network's gap too.
+    """
     import torch
 
     from .. import NoCertificateError, ParallelNet, TrainingDivergedError, certify, objective, one_hot, train
 
     sol = model.solution_
     arch = sol.network
-    if task == "classification":
+    if convex:
+        Xs, Xt = X_tr, X_te
+        Y = model.target_matrix(y_tr) if task == "classification" else (y_tr - model.y_mean_[0]).reshape(-1, 1)
+    elif task == "classification":
         Xs, Xt = sol.whitener.transform(X_tr), (sol.whitener.transform(X_te) if len(X_te) else X_te)
         Y = one_hot(y_tr, model.classes_).Y
     else:
         Xs, Xt = X_tr - model.x_mean_, X_te - model.x_mean_
         Y = (y_tr - model.y_mean_[0]).reshape(-1, 1)
     branches = args.sgd_branches if args.sgd_branches is not None else 4 * arch.branches
-    net = ParallelNet(arch.in_features, arch.out_features, depth=arch.depth, branches=branches,
-                      hidden=list(arch.hidden) or 1, activation=arch.activation, seed=args.seed)
+    if convex:
+        net = ParallelNet(arch.in_features, arch.out_features, depth=2, branches=branches, activation="relu",
+                          bias=True, penalize_bias=True, seed=args.seed)
+        net.out_bias.requires_grad_(False)  # the program's model has no output bias
+    else:
+        net = ParallelNet(arch.in_features, arch.out_features, depth=arch.depth, branches=branches,
+                          hidden=list(arch.hidden) or 1, activation=arch.activation, seed=args.seed)
     t0 = time.perf_counter()
     try:
         train(net, Xs, Y, beta=args.beta, optimizer="sgd", lr=args.lr, momentum=0.9, epochs=args.epochs,
@@ -227,15 +273,20 @@ def _sgd(task, model, X_tr, X_te, y_tr, y_te, args) -> dict:
         return {"objective": "diverged", "time": time.perf_counter() - t0, "branches": branches}
     seconds = time.perf_counter() - t0
     res = {"objective": objective(net, Xs, Y, beta=args.beta), "time": seconds, "branches": branches}
-    try:
-        cert = certify(net, Xs, Y, beta=args.beta)
-        res["lower_bound"], res["gap"] = cert.lower_bound, cert.gap
-    except NoCertificateError:
-        pass
+    if convex:  # the program's lower bound on P* is a lower bound for every network of its model
+        res["lower_bound"], res["gap"] = model.lower_bound_, res["objective"] - model.lower_bound_
+    else:
+        try:
+            cert = certify(net, Xs, Y, beta=args.beta)
+            res["lower_bound"], res["gap"] = cert.lower_bound, cert.gap
+        except NoCertificateError:
+            pass
 
     def predict(X):
         with torch.no_grad():
             out = net(torch.as_tensor(X, dtype=torch.float64)).numpy()
+        if task == "classification" and out.shape[1] == 1:  # the convex program's ±1 target of two classes
+            return model.classes_[(out[:, 0] > 0).astype(int)]
         if task == "classification":
             return model.classes_[np.argmax(out, axis=1)]
         return out[:, 0] + model.y_mean_[0]
@@ -243,6 +294,21 @@ def _sgd(task, model, X_tr, X_te, y_tr, y_te, args) -> dict:
     res["train"] = _score(task, y_tr, predict(Xs))
     res["test"] = _score(task, y_te, predict(Xt)) if len(X_te) else None
     return res
+
+
+def _estimator(kind: str, classify: bool, args):
+    """The unfitted estimator of ``--model`` (the closed form strict: every row, no constant feature)."""
+    from .. import ConvexReLUClassifier, ConvexReLURegressor, DeepLinearRegressor, DeepReLUClassifier
+
+    if kind == "convex":
+        cls = ConvexReLUClassifier if classify else ConvexReLURegressor
+        return cls(beta=args.beta, time_budget=args.time_budget, certificate_budget=args.certificate_budget,
+                   random_state=args.seed)
+    depth = 3 if args.depth is None else args.depth
+    if classify:
+        return DeepReLUClassifier(depth=depth, beta=args.beta, whiten=True, intercept_feature=False,
+                                  dependent_rows="raise")
+    return DeepLinearRegressor(depth=depth, beta=args.beta)
 
 
 def _baseline(task, X_tr, X_te, y_tr, y_te) -> tuple[str, dict]:
@@ -274,7 +340,7 @@ def run_fit(args) -> int:
     _check_options(args)
     out = sys.stdout
     table = read_table(args.data, args.target)
-    from .. import DeepLinearRegressor, DeepReLUClassifier, save_solution  # torch loads here, after the checks
+    from .. import save_solution  # torch loads here, after the checks
 
     if args.save:
         _check_save_target(args.save)
@@ -283,9 +349,12 @@ def run_fit(args) -> int:
     n, d = table.X.shape
     train_rows, test_rows, split_desc = _split(n, table.target, test_size=args.test_size,
                                                train_size=args.train_size, seed=args.seed, classify=classify)
-    if classify and train_rows.size > d:
+    kind, model_why = _choose_model(args, classify, train_rows.size, d)
+    convex = kind == "convex"
+    if classify and not convex and train_rows.size > d:
         fix = (f"pass --train-size {d} (or fewer) to subsample the training rows"
-               + (f", or --test-size {1 - d / n:.3f} or more" if d < n else ""))
+               + (f", or --test-size {1 - d / n:.3f} or more" if d < n else "")
+               + ", or --model convex (a two-layer ReLU network on every row)")
         raise UsageError(f"whitening needs at most d = {d} training samples (Theorem 4.3 needs X Xᵀ = I, "
                          f"n <= d), but the split leaves n = {train_rows.size}; {fix}.")
     X_tr, X_te = table.X[train_rows], table.X[test_rows]
@@ -294,25 +363,23 @@ def run_fit(args) -> int:
     t0 = time.perf_counter()
     try:
         with user_input():  # the estimators validate the data (rank, labels, scale) at the door
-            if classify:
-                model = DeepReLUClassifier(depth=args.depth, beta=args.beta, whiten=True).fit(X_tr, y_tr)
-            else:
-                model = DeepLinearRegressor(depth=args.depth, beta=args.beta).fit(X_tr, y_tr.astype(np.float64))
+            model = _estimator(kind, classify, args).fit(X_tr, y_tr if classify else y_tr.astype(np.float64))
     except (OverflowError, FloatingPointError) as exc:
         raise _overflow(f"the fit overflowed ({type(exc).__name__})", args.beta, X_tr, y_tr, not classify) from exc
     seconds = time.perf_counter() - t0
     sol = model.solution_
-    numbers = {"objective": sol.objective, "lower bound": sol.lower_bound, "gap": sol.gap}
+    lower, gap = (model.lower_bound_, model.gap_) if convex else (sol.lower_bound, sol.gap)
+    numbers = {"objective": sol.objective, "lower bound": lower, "gap": gap}
     bad = [f"{name} {value}" for name, value in numbers.items() if value is not None and not math.isfinite(value)]
     if bad:
         raise _overflow(f"the fit's {', '.join(bad)} is not finite", args.beta, X_tr, y_tr, not classify)
     score_name = "accuracy" if classify else "R²"
-    cf = {"objective": sol.objective, "lower_bound": sol.lower_bound, "gap": sol.gap, "time": seconds,
+    cf = {"objective": sol.objective, "lower_bound": lower, "gap": gap, "time": seconds,
           "train": _score(task, y_tr, model.predict(X_tr)),
           "test": _score(task, y_te, model.predict(X_te)) if test_rows.size else None}
-    columns = {"closed form": cf}
+    columns = {"convex program" if convex else "closed form": cf}
     if args.compare_sgd:
-        res = _sgd(task, model, X_tr, X_te, y_tr, y_te, args)
+        res = _sgd(task, model, X_tr, X_te, y_tr, y_te, args, convex=convex)
         columns[f"SGD ({res.pop('branches')} br.)"] = res
     if args.baseline:
         name, res = _baseline(task, X_tr, X_te, y_tr, y_te)
@@ -323,14 +390,26 @@ def run_fit(args) -> int:
     out.write(f"data:      {table.path}: {n} rows, {d} features, target {table.target_name!r} ({kinds})\n")
     out.write(f"task:      {task} ({why})\n")
     out.write(f"split:     {split_desc}\n")
-    out.write(f"model:     depth-{net.depth} {net.activation} parallel network, {net.branches} branch(es), "
-              f"beta = {sol.beta:g}" + (", whitened inputs" if sol.whitener is not None else "")
-              + f"; {sol.theorem}\n")
-    if sol.lower_bound is not None:
-        out.write(f"certificate: lower bound {sol.lower_bound:.10g}, gap {sol.gap:.3g} "
-                  f"(relative {sol.relative_gap:.3g}); objective {sol.objective:.10g}\n")
+    if convex:
+        kind_text = ("every activation pattern (exact program)" if model.complete_
+                     else "sampled patterns + column generation (an upper bound on P*)")
+        offset = "" if classify else f", output offset = mean target {model.y_mean_[0]:.6g}"
+        out.write(f"model:     two-layer ReLU network, {model.n_neurons_} neuron(s), hidden biases regularized with "
+                  f"the weights, beta = {sol.beta:g}{offset}; {sol.theorem} on {model.n_patterns_} patterns, "
+                  f"{kind_text} ({model_why})\n")
+        rel = model.certificate_.relative_gap
+        out.write(f"certificate: lower bound {lower:.10g}, gap {gap:.3g} (relative {rel:.3g}); "
+                  f"objective {sol.objective:.10g}; the gap bounds P(θ) − P* over two-layer ReLU networks of any "
+                  "width\n")
     else:
-        out.write("certificate: none for this case\n")
+        out.write(f"model:     depth-{net.depth} {net.activation} parallel network, {net.branches} branch(es), "
+                  f"beta = {sol.beta:g}" + (", whitened inputs" if sol.whitener is not None else "")
+                  + f"; {sol.theorem}\n")
+        if sol.lower_bound is not None:
+            out.write(f"certificate: lower bound {sol.lower_bound:.10g}, gap {sol.gap:.3g} "
+                      f"(relative {sol.relative_gap:.3g}); objective {sol.objective:.10g}\n")
+        else:
+            out.write("certificate: none for this case\n")
     out.write("\n")
     rows = [("objective", "objective"), ("lower bound", "lower_bound"), ("gap", "gap"),
             (f"train {score_name}", "train"), (f"test {score_name}", "test"), ("time (s)", "time")]
@@ -339,8 +418,10 @@ def run_fit(args) -> int:
     if args.save:
         meta = {"command": "deepdual fit", "task": task, "target": table.target_name,
                 "features": table.feature_names, "data_sha256": table.sha256, "n_rows": n,
-                "train_rows": train_rows.tolist(), "beta": sol.beta, "depth": sol.depth,
-                "x_offset": None if classify else model.x_mean_.tolist(),
+                "train_rows": train_rows.tolist(), "beta": sol.beta, "depth": sol.depth, "model": kind,
+                "target_encoding": ("centred" if not classify else
+                                    "sign" if convex and len(model.classes_) == 2 else "one-hot"),
+                "x_offset": None if classify or convex else model.x_mean_.tolist(),
                 "y_offset": None if classify else model.y_mean_.tolist(),
                 "classes": model.classes_.tolist() if classify else None}
         save_solution(sol, args.save, metadata=meta)

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 from scipy.optimize import nnls
 
-from ._blocks import Blocks
+from ._blocks import Blocks, Multipliers, projected_gradient_bounds
 
 __all__ = ["ActiveSet", "Multipliers", "screen", "solve_active_set", "tight_rows"]
 
@@ -49,6 +49,7 @@ _TIGHT = 1e-10       # |x̂_iᵀu|/‖u‖ at or below this: the row is on the f
 _ENTER = 1e-9        # a zero block enters when ‖Π_K(g)‖ > β(1 + _ENTER)
 _MAX_ENTER = 64      # zero blocks entering at once, at most (the worst violators)
 _EIGH_MAX = 600      # larger reduced Hessians are not eigendecomposed (damped Newton instead)
+_PG_ABOVE = 64       # screening more blocks than this starts with batched projected gradient
 
 
 @dataclass
@@ -63,35 +64,6 @@ class ActiveSet:
     major: int
     newton: int
     nu_max: float
-
-
-class Multipliers:
-    """Sparse stored multipliers ``z_j`` (row indices, values) of the blocks screened so far."""
-
-    def __init__(self, J: int, rank: int, dt):
-        self.rows = torch.zeros(J, max(rank, 1), dtype=torch.long, device=dt["device"])
-        self.vals = torch.zeros(J, max(rank, 1), **dt)
-
-    def bound(self, pb: Blocks, g: torch.Tensor, sel: torch.Tensor) -> torch.Tensor:
-        rows, vals = self.rows[sel], self.vals[sel]
-        sgn = torch.gather(pb.signs(sel), 1, rows)
-        return (g + torch.einsum("bk,bkr->br", vals * sgn, pb.Xc[rows])).norm(dim=1)
-
-    def export(self, P: int):
-        """``(rows, values)`` as NumPy arrays (blocks ``0..2P−1``), for a later warm start."""
-        return self.rows.cpu().numpy(), self.vals.cpu().numpy()
-
-    def load(self, blocks: torch.Tensor, rows: np.ndarray, vals: np.ndarray):
-        k = min(self.rows.shape[1], rows.shape[1])
-        self.rows[blocks, :k] = torch.as_tensor(rows[:, :k], device=self.rows.device)
-        self.vals[blocks, :k] = torch.as_tensor(vals[:, :k], dtype=self.vals.dtype, device=self.vals.device)
-
-    def store(self, j: int, z: np.ndarray):
-        k = self.rows.shape[1]
-        top = np.argsort(-z)[:k]
-        self.rows[j] = torch.as_tensor(top, device=self.rows.device)
-        self.vals[j] = torch.as_tensor(np.where(z[top] > 0, z[top], 0.0), dtype=self.vals.dtype,
-                                       device=self.vals.device)
 
 
 def tight_rows(pb: Blocks, u: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -352,6 +324,12 @@ def screen(pb: Blocks, r: torch.Tensor, sel: torch.Tensor, mult: Multipliers, ab
         g = pb.grad(r, part)
         bound = torch.minimum(g.norm(dim=1), mult.bound(pb, g, part))
         hot = torch.nonzero(bound > above).reshape(-1)
+        if len(hot) > _PG_ABOVE:  # many: batched projected gradient first, exact NNLS where still above
+            pg, zpg = projected_gradient_bounds(pb, g[hot], part[hot])
+            bound[hot] = torch.minimum(bound[hot], pg)
+            done = pg <= above
+            mult.store_many(part[hot[done]], zpg[done])
+            hot = hot[~done]
         if len(hot):
             gh = g[hot].cpu().numpy()
             Sh = pb.signs(part[hot]).cpu().numpy()

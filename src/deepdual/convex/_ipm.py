@@ -36,6 +36,10 @@ from ._blocks import Blocks
 
 __all__ = ["IPMResult", "interior_point"]
 
+#: ``(mugap, fraction)``: once the barrier gap is at most ``mugap``, blocks below ``fraction`` of the
+#: largest are dropped (``shrink``).
+SHRINK_CUTS = ((1e-1, 1e-2), (1e-3, 1e-3))
+
 
 
 @dataclass
@@ -89,6 +93,16 @@ class _Step:
         return du, ds, target / self.s - self.z - self.wgt * ds
 
 
+def _gram(A: torch.Tensor) -> torch.Tensor:
+    """``A Aᵀ``: on the CPU through NumPy, whose matmul sees the transposed operand and calls the symmetric
+    rank-k update (half the flops of a general product; the ``n × n`` Woodbury matrix is most of an
+    iteration's work)."""
+    if A.device.type == "cpu" and A.dtype == torch.float64:
+        An = A.detach().contiguous().numpy()
+        return torch.from_numpy(An @ An.T)
+    return A @ A.T
+
+
 def _max_step(v, dv, frac):
     return min(1.0, frac * float(torch.where(dv < 0, -v / dv, math.inf).min()))
 
@@ -113,7 +127,7 @@ def interior_point(pb: Blocks, idx: torch.Tensor, *, tol: float, max_iter: int, 
     eye_d = torch.eye(d, **dt)
     XX = (Xc[:, :, None] * Xc[:, None, :]).reshape(-1, d * d)
     obj, mugap, it = math.inf, math.inf, 0
-    cuts = [(1e-1, 1e-2), (1e-3, 1e-3)] if shrink else []
+    cuts = list(SHRINK_CUTS) if shrink else []
     while it < max_iter:
         it += 1
         XU = u @ X.T
@@ -149,7 +163,7 @@ def interior_point(pb: Blocks, idx: torch.Tensor, *, tol: float, max_iter: int, 
         # H⁻¹ = LᵢᵀLᵢ with Lᵢ = (D_g L_s)⁻¹ (batched d × d); Woodbury through C = I + Σ_j D_jXH_j⁻¹XᵀD_j
         Li = torch.linalg.solve_triangular(Ls, eye_d.expand(J, d, d), upper=False) / dg[:, None, :]
         Yt = (torch.einsum("nd,jkd->njk", X, Li) * M.T[:, :, None]).reshape(n, J * d)
-        C = eye_n + Yt @ Yt.T
+        C = eye_n + _gram(Yt)
         Lc, info = torch.linalg.cholesky_ex(C)
         if int(info) != 0:  # rounding in a badly scaled C (late iterations): a tiny jitter, else stop here
             Lc, info = torch.linalg.cholesky_ex(C + 1e-12 * float(C.diagonal().max()) * eye_n)

@@ -27,7 +27,8 @@ from .solver import ConeSolution
 __all__ = ["network_from_cones", "network_from_neurons"]
 
 
-def network_from_neurons(U: np.ndarray, A: np.ndarray, *, bias: bool) -> ParallelNet:
+def network_from_neurons(U: np.ndarray, A: np.ndarray, *, bias: bool,
+                         out_bias: np.ndarray | None = None) -> ParallelNet:
     """A float64 two-layer ReLU :class:`~deepdual.ParallelNet` with neurons ``(u_j, a_j)``.
 
     Parameters
@@ -37,7 +38,9 @@ def network_from_neurons(U: np.ndarray, A: np.ndarray, *, bias: bool) -> Paralle
     A : ndarray of shape (n_neurons, n_outputs)
         Output weights.
     bias : bool
-        Build with penalized hidden biases (``penalize_bias=True``) and a zero output bias.
+        Build with penalized hidden biases (``penalize_bias=True``) and an (unregularized) output bias.
+    out_bias : ndarray of shape (n_outputs,), optional
+        The output bias (``bias`` only; default zero).
     """
     m, K = max(U.shape[0], 1), A.shape[1]
     d = U.shape[1] - int(bias)
@@ -49,11 +52,12 @@ def network_from_neurons(U: np.ndarray, A: np.ndarray, *, bias: bool) -> Paralle
     if bias:
         b = np.zeros((m, 1, 1))
         b[: U.shape[0], 0, 0] = U[:, d]
-        return net.set_weights([W1, W2], biases=[b], out_bias=np.zeros(K))
+        return net.set_weights([W1, W2], biases=[b], out_bias=np.zeros(K) if out_bias is None else out_bias)
     return net.set_weights([W1, W2])
 
 
-def network_from_cones(sol: ConeSolution, patterns: PatternSet | None = None, *, bias: bool = False) -> ParallelNet:
+def network_from_cones(sol: ConeSolution, patterns: PatternSet | None = None, *, bias: bool = False,
+                       out_bias: np.ndarray | None = None) -> ParallelNet:
     """The network whose ``P(θ)`` equals ``sol.objective``.
 
     Parameters
@@ -64,6 +68,8 @@ def network_from_cones(sol: ConeSolution, patterns: PatternSet | None = None, *,
         The pattern set ``sol`` was solved on (used only to check sizes).
     bias : bool, default False
         ``sol`` was solved on ``[X, 1]``: the last coordinate of every ``u`` is a regularized bias.
+    out_bias : ndarray of shape (n_outputs,), optional
+        With ``bias``: the output bias (``sol`` solved for the targets minus it); default zero.
 
     Returns
     -------
@@ -89,4 +95,4 @@ def network_from_cones(sol: ConeSolution, patterns: PatternSet | None = None, *,
                 outs.append(a)
     U = np.array(units).reshape(-1, d)
     A = np.array(outs).reshape(-1, K)
-    return network_from_neurons(U, A, bias=bias)
+    return network_from_neurons(U, A, bias=bias, out_bias=out_bias)

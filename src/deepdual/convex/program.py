@@ -27,14 +27,14 @@ Ergen, T. and Pilanci, M. (2021). ICML 2021, eq. (4) with L = 2. SPEC §6–7.
 
 from __future__ import annotations
 
-import numbers
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from .. import _validation as V
-from ..networks import objective
+from ..networks import as_network, objective
 from ..solution import Solution
 from ..theorems._build import finish
 from . import bounds
@@ -57,15 +57,10 @@ __all__ = ["convex_relu", "THEOREM"]
 THEOREM = "Two-layer ReLU convex program (Pilanci & Ergen 2020)"
 
 
-def _check_real(value, name, *, positive=True):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or (positive and value <= 0):
-        raise ValueError(f"`{name}` == {value!r}, must be a finite number > 0.")
-    return float(value)
-
-
-def _warm_network(net, d: int, K: int, bias: bool):
-    """The warm-start network as neurons ``(U, A)`` of the program's model (penalized biases, no output bias)."""
+def _warm_network(net, d: int, K: int, bias: bool, output_bias: bool = False):
+    """The warm-start network as neurons ``(U, A)`` of the program's model (penalized biases) and its output
+    bias (``output_bias``; else the output bias becomes a constant neuron and ``None`` is returned)."""
+    net = as_network(net, "warm_start")
     V.check_network(net, "warm_start")
     U, b = first_layer(net)
     if U.shape[0] != d:
@@ -81,30 +76,61 @@ def _warm_network(net, d: int, K: int, bias: bool):
                          "regularized with the weights).")
     if bias:
         U = np.vstack([U, np.zeros((1, U.shape[1])) if b is None else b[None, :]])
+        if output_bias:
+            return U.T, W2, (np.zeros(K) if out_b is None else out_b)
         if out_b is not None and np.any(out_b):  # a constant neuron (u = e_bias) carries the output bias
             c = float(np.linalg.norm(out_b))
             e = np.zeros((d + 1, 1))
             e[d, 0] = np.sqrt(c)
             U = np.hstack([U, e])
             W2 = np.vstack([W2, out_b[None, :] / np.sqrt(c)])
-    return U.T, W2
+    return U.T, W2, None
 
 
-def _certify(R: np.ndarray, F: np.ndarray, Xp: np.ndarray, beta: float, patterns: PatternSet, budget: float,
-             seed: int):
-    """Dual bound ``D(tR)`` with ``t = min(1, β/c̄)``, ``c̄`` a proven bound on the dual constraint."""
-    if R.shape[1] == 1:
-        db = bounds.direction_bound(R[:, 0], Xp, patterns=patterns, time_budget=budget, seed=seed)
-    else:
-        db = bounds.matrix_direction_bound(R, Xp, patterns=patterns, time_budget=budget, seed=seed)
-    if not np.isfinite(db.upper):
-        return None, db
-    t = min(1.0, beta / db.upper) if db.upper > 0 else 1.0
-    rr = float(np.sum(R * R))
-    return t * (rr + float(np.sum(R * F))) - 0.5 * t * t * rr, db
+def _check_pattern_memory(count: int, n: int, d: int, K: int, name: str) -> None:
+    """Refuse, before any work, a pattern set whose program would not fit in memory: per pattern the
+    masks (bool, in the set and in the solver), the sign rows (float64, two copies), generators, the
+    blocks ``v, w`` of every output and the stored multipliers."""
+    need = int(count) * (2 * n + 8 * 2 * n + 8 * d * (1 + 2 * K) + 16 * 2 * d) * 2
+    have = V.available_memory()
+    if need > have:
+        raise ValueError(f"The convex program on {int(count):,} activation patterns of {n} samples needs about "
+                         f"{need / 2**30:.3g} GiB but {have / 2**30:.3g} GiB of memory are available; lower "
+                         f"`{name}` (or pass patterns='sample' with fewer `n_samples`).")
 
 
-def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_patterns: int = 20_000,
+def _certify(R: np.ndarray, Y: np.ndarray, Xp: np.ndarray, beta: float, patterns: PatternSet, budget: float,
+             seed: int, *, center: bool = False):
+    """Dual bound ``D(tR)`` with ``t <= β/c̄`` (:func:`~deepdual.convex.bounds.dual_lower_bound`), ``c̄`` a proven
+    bound on the dual constraint; on data of
+    rank above what branch and bound handles (scalar output, incomplete patterns) also the dual point and
+    the Lagrangian multipliers optimized together (:func:`~deepdual.convex.bounds.joint_dual_point`, two
+    thirds of the time), whichever bound is larger. With ``center`` (a free output bias) the dual point
+    is centred (``1ᵀλ = 0``, :func:`~deepdual.convex.bounds.dual_lower_bound`). Returns ``(lower, bound
+    record, which)``."""
+    start = time.perf_counter()
+    end = start + budget
+    H = float(np.sum(np.linalg.norm(Xp, axis=1))) * (1.0 + 8 * (Xp.shape[1] + 2) * np.finfo(float).eps)
+    L = R - R.mean(axis=0, keepdims=True) if center else R
+    joint = R.shape[1] == 1 and not patterns.complete and distinct_hyperplanes(Xp)[1] > bounds.BNB_MAX_DIM
+    db = bounds.residual_bound(L, Xp, patterns=patterns, time_budget=budget / 3 if joint else budget, seed=seed)
+    lower = None
+    if np.isfinite(db.upper):
+        lower = bounds.dual_lower_bound(L, Y, beta, db.upper, center=center, H=H)[1]
+    if joint and not db.exact and end - time.perf_counter() >= 0.5:
+        found = bounds.joint_dual_point(L[:, 0], Xp, Y[:, 0], beta, end, center=center)
+        if found is not None:
+            lam, c = found
+            value = bounds.dual_lower_bound(lam[:, None], Y, beta, c, center=center, H=H)[1]
+            if lower is None or value > lower:
+                text = (f"joint dual point: λ and the Lagrangian multipliers optimized together (c(λ) <= {c:.6g}) "
+                        f"[residual: {db.method}]")
+                return value, replace(db, upper=c, seconds=time.perf_counter() - start, method=text), "joint"
+    return lower, db, "residual"
+
+
+def convex_relu(X, Y, *, beta: float, bias: bool = False, output_bias: bool = False, patterns="auto",
+                max_patterns: int = 20_000,
                 n_samples: int | None = None, warm_start=None, pricing: bool = True, pricing_starts: int = 128,
                 max_rounds: int = 100, time_budget: float = 60.0, bound_budget: float = 10.0, tol: float = 1e-8,
                 max_iter: int = 100, seed: int = 0, device=None) -> Solution:
@@ -123,6 +149,11 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
         ``β > 0``.
     bias : bool, default False
         Append a column of ones: the hidden biases are regularized together with the weights.
+    output_bias : bool, default False
+        With ``bias``: fit a free (unregularized) output bias too — the model of a ParallelNet or MLP with
+        ``penalize_bias=True``, the one :func:`deepdual.certify` bounds for such a network. The program is
+        alternated with the optimal intercept ``c = mean(y − f)`` (warm-started solves) until ``c`` settles;
+        the certificate then uses a centred dual point (``1ᵀλ = 0``).
     patterns : {"auto", "enumerate", "sample"} or PatternSet, default "auto"
         ``"auto"`` enumerates every pattern when :func:`arrangement_bound` ``<= max_patterns`` (exact
         program), else samples ``n_samples`` patterns and grows them by column generation.
@@ -158,7 +189,9 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
         ``network`` (float64 two-layer ReLU ParallelNet), ``objective`` = its ``P(θ)``, ``optimum`` =
         the program's objective (``P*`` when the set is complete, else an upper bound), ``lower_bound``
         and ``gap`` from the certificate; ``details`` has ``n_patterns``, ``complete``, ``pattern_source``,
-        ``rounds``, ``bound_method``, ``bound_seconds``, ``c_upper``, ``c_estimate`` (an estimate: a
+        ``rounds``, ``bound_method``, ``dual_point`` (``"residual"``: the scaled residual; ``"joint"``: the
+        dual point optimized with the Lagrangian multipliers), ``bound_seconds``, ``c_upper`` (proven, for
+        that dual point), ``c_estimate`` (an estimate: a
         lower bound on ``c(r)``), ``solver_iterations``, ``restricted_gap`` and ``returned``.
 
     References
@@ -170,7 +203,15 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
     Ya = V.check_targets(Y, Xa.shape[0])
     beta = V.check_beta(beta, allow_zero=False)
     for name, val in (("time_budget", time_budget), ("bound_budget", bound_budget), ("tol", tol)):
-        _check_real(val, name)
+        V.check_scalar(val, name, min_val=0, include_boundaries="neither")
+    bias = V.check_bool(bias, "bias")
+    output_bias = V.check_bool(output_bias, "output_bias")
+    if output_bias and not bias:
+        raise ValueError("`output_bias`=True needs bias=True (hidden biases regularized with the weights and a "
+                         "free output bias); without hidden biases use bias=False and center Y yourself.")
+    pricing = V.check_bool(pricing, "pricing")
+    seed = V.check_seed(seed, allow_none=False)
+    pricing_starts = V.check_positive_int(pricing_starts, "pricing_starts")
     max_patterns = V.check_positive_int(max_patterns, "max_patterns")
     max_rounds = V.check_positive_int(max_rounds, "max_rounds", minimum=0)
     max_iter = V.check_positive_int(max_iter, "max_iter")
@@ -178,7 +219,7 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
     n, d = Xa.shape
     K = Ya.shape[1]
     Xp = np.hstack([Xa, np.ones((n, 1))]) if bias else Xa
-    warm = None if warm_start is None else _warm_network(warm_start, d, K, bool(bias))
+    warm = None if warm_start is None else _warm_network(warm_start, d, K, bias, output_bias)
 
     if isinstance(patterns, PatternSet):
         if patterns.masks.shape[0] != n or patterns.generators.shape[0] != Xp.shape[1]:
@@ -187,13 +228,19 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
                              f"{' (bias column included)' if bias else ''}.")
         pset = patterns
     else:
+        if not isinstance(patterns, str):
+            raise TypeError(f"`patterns` must be 'auto', 'enumerate', 'sample' or a PatternSet, got "
+                            f"{type(patterns).__name__}.")
         V.check_choice(patterns, "patterns", ("auto", "enumerate", "sample"))
         m, rank = distinct_hyperplanes(Xp)
-        small = arrangement_bound(max(m, 1), rank) <= max_patterns
-        if patterns == "enumerate" or (patterns == "auto" and small):
+        cells = arrangement_bound(max(m, 1), rank)
+        if patterns == "enumerate" or (patterns == "auto" and cells <= max_patterns):
+            if cells <= max_patterns:
+                _check_pattern_memory(cells, n, Xp.shape[1], K, "max_patterns")
             pset = enumerate_patterns(Xp, max_patterns=max_patterns)
         else:
             count = 100 if n_samples is None else V.check_positive_int(n_samples, "n_samples")
+            _check_pattern_memory(count, n, Xp.shape[1], K, "n_samples")
             pset = sample_patterns(Xp, count, seed=seed)
     if warm is not None:
         G = np.column_stack([interior_generator(Xp, u) for u in warm[0]]) if len(warm[0]) else None
@@ -203,20 +250,28 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
             pset = merge_patterns(pset, PatternSet(wp.masks[:, keep], G[:, keep], False, "network"))
 
     deadline = t0 + time_budget
-    sol = solve_cones(Xp, Ya, pset, beta=beta, tol=tol, max_iter=max_iter, device=dev,
+    c = Ya.mean(axis=0) if output_bias else np.zeros(K)
+    sol = solve_cones(Xp, Ya - c, pset, beta=beta, tol=tol, max_iter=max_iter, device=dev,
                       time_budget=max(deadline - time.perf_counter(), 1e-3))
-    iters, rounds = sol.iterations, 0
+    iters, rounds, steps = sol.iterations, 0, 0
+    fit = {"beta": beta, "tol": tol, "max_iter": max_iter, "device": dev}
     if pricing and not pset.complete:
-        sol, pset, rounds, more = _column_generation(Xp, Ya, sol, pset, beta=beta, tol=tol, max_iter=max_iter,
-                                                     device=dev, starts=pricing_starts, max_rounds=max_rounds,
-                                                     deadline=deadline, seed=seed)
+        if output_bias:  # the intercept first (a fifth of the time), so that pricing sees its residual
+            sol, c, steps, more = _fit_intercept(Xp, Ya, sol, pset, c, deadline=t0 + 0.2 * time_budget, **fit)
+            iters += more
+        sol, pset, rounds, more = _column_generation(Xp, Ya - c, sol, pset, starts=pricing_starts,
+                                                     max_rounds=max_rounds, seed=seed, **fit,
+                                                     deadline=t0 + (0.8 if output_bias else 1.0) * time_budget)
         iters += more
+    if output_bias:
+        sol, c, more_steps, more = _fit_intercept(Xp, Ya, sol, pset, c, deadline=deadline, **fit)
+        steps, iters = steps + more_steps, iters + more
 
-    net = network_from_cones(sol, pset, bias=bool(bias))
+    net = network_from_cones(sol, pset, bias=bias, out_bias=c if output_bias else None)
     returned = "convex"
     warm_value = None
     if warm is not None:
-        warm_net = network_from_neurons(warm[0], warm[1], bias=bool(bias))
+        warm_net = network_from_neurons(warm[0], warm[1], bias=bias, out_bias=warm[2])
         warm_value = objective(warm_net, Xa, Ya, beta=beta)
         if warm_value < objective(net, Xa, Ya, beta=beta):
             net, returned = warm_net, "warm_start"
@@ -224,15 +279,36 @@ def convex_relu(X, Y, *, beta: float, bias: bool = False, patterns="auto", max_p
         ref = next(net.parameters())
         F = net(torch.as_tensor(Xa, dtype=ref.dtype)).cpu().double().numpy()
     R = Ya - F
-    lower, db = _certify(R, F, Xp, beta, pset, bound_budget, seed)
+    lower, db, dual_point = _certify(R, Ya, Xp, beta, pset, bound_budget, seed, center=output_bias)
     details = {"n_patterns": pset.n_patterns, "complete": bool(pset.complete), "pattern_source": pset.source,
-               "rounds": rounds, "bound_method": db.method, "bound_seconds": db.seconds,
+               "rounds": rounds, "bound_method": db.method, "dual_point": dual_point, "bound_seconds": db.seconds,
                "c_upper": float(db.upper), "c_estimate": float(db.estimate), "c_exact": bool(db.exact),
                "solver_iterations": iters, "restricted_gap": float(sol.gap), "restricted_converged": sol.converged,
-               "bias_regularized": bool(bias), "returned": returned, "warm_start_objective": warm_value,
+               "bias_regularized": bool(bias), "output_bias": c.tolist() if output_bias else None,
+               "intercept_steps": steps, "returned": returned, "warm_start_objective": warm_value,
                "n_neurons": int(net.branches), "seconds": time.perf_counter() - t0}
     return finish(net, Xa, Ya, beta=beta, depth=2, activation="relu", theorem=THEOREM,
                   optimum=sol.objective, lower_bound=lower, details=details)
+
+
+def _fit_intercept(Xp, Ya, sol, pset, c, *, beta, tol, max_iter, device, deadline, max_steps: int = 100):
+    """Alternate the optimal intercept ``c = mean(y − f)`` with warm-started solves for ``y − c`` (block
+    coordinate descent on a convex objective: every step lowers it) until ``c`` moves by at most
+    ``1e-12·(‖y‖/√n + ‖c‖)`` or time runs out. Returns ``(solution, c, steps, solver iterations)``."""
+    n = Ya.shape[0]
+    iters, steps = 0, 0
+    scale = float(np.linalg.norm(Ya)) / np.sqrt(n)
+    while steps < max_steps and time.perf_counter() < deadline:
+        _, R = _residual(Xp, Ya - c, sol)
+        c_new = c + R.mean(axis=0)  # mean(y − f) with f = y − c − R
+        if float(np.linalg.norm(c_new - c)) <= 1e-12 * (scale + float(np.linalg.norm(c_new))):
+            break
+        new = solve_cones(Xp, Ya - c_new, pset, beta=beta, tol=tol, max_iter=max_iter, device=device, warm_start=sol,
+                          time_budget=max(deadline - time.perf_counter(), 1e-3))
+        iters += new.iterations
+        steps += 1
+        sol, c = new, c_new
+    return sol, c, steps, iters
 
 
 def _column_generation(Xp, Ya, sol, pset, *, beta, tol, max_iter, device, starts, max_rounds, deadline, seed):

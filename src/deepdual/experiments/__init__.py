@@ -12,7 +12,7 @@ import importlib
 __all__ = ["EXPERIMENTS", "get"]
 
 #: Experiment names in report order.
-EXPERIMENTS = ("fig1", "fig2a", "fig2b", "fig3a", "fig3b", "fig4", "neural_collapse", "table1")
+EXPERIMENTS = ("fig1", "fig2a", "fig2b", "fig3a", "fig3b", "fig4", "neural_collapse", "table1", "moons")
 
 
 def get(name: str):

@@ -58,10 +58,15 @@ Everything works in the row space of ``X`` (``c`` only depends on it; a numerica
   with ``Σ_{r>0} rᵢ|tᵢ| ≤ min(‖r₊‖‖X₊u‖, (Σrᵢ)^{½}(Σrᵢtᵢ²)^{½})``, and the quadratic majorant
   (the ``"lagrangian"`` starting point: ``|t| ≤ κt² + 1/(4κ)`` on rows ``rᵢ > 0``, ``|t| ≥ t²/‖xᵢ‖``
   on rows ``rᵢ < 0``, one ``κ`` by a 1-D search). Every method reports these too.
-* ``"auto"`` — the estimate by :func:`deepdual.convex.pricing.price`'s search, then: enumeration
-  for a complete pattern set; else branch and bound (rank ``≤ 4``), the Lagrangian bound, and the
-  MILP when at most 40 rows have one sign; returns the minimum of the valid upper bounds, and
-  stops early once a bound is attained.
+* ``"auto"`` — rank 2: the exact arc sweep (:mod:`._planar`). Otherwise the estimate by
+  :func:`deepdual.convex.pricing.price`'s search, then: enumeration for a complete pattern set; else
+  branch and bound (rank ``≤ 4``), the Lagrangian bound, and the MILP when at most 40 rows have one
+  sign; returns the minimum of the valid upper bounds, and stops early once a bound is attained (or,
+  with ``enough``, once a bound is low enough for the caller).
+
+Beyond one residual, :func:`joint_dual_point` optimizes the dual point itself together with the
+Lagrangian multipliers (the dual of the SDP relaxation of the whole problem), and
+:func:`dual_lower_bound` turns a dual point and its proven ``c̄`` into a lower bound.
 
 Measured (``python -m benchmarks.convex_bounds``; residuals of 50-neuron networks trained by Adam
 then L-BFGS, ``β = 1``): on random ``n = 200, d = 10`` data the Lagrangian bound is 3.8× the best
@@ -98,12 +103,20 @@ Modules
 ``_direction``
     :func:`direction_bound`: input checks, the method choice (``"auto"``), the row space of ``X``.
 ``_matrix``
-    :func:`matrix_direction_bound` for vector outputs.
+    :func:`matrix_direction_bound` for vector outputs; :func:`residual_bound`, either one on validated
+    arrays (what the certificates call).
 ``_enumeration``
     :func:`cone_value` and ``"enumerate"``.
 ``_branch_and_bound``, ``_mixed_integer``, ``_lagrangian``, ``_closed_forms``
     ``"bnb"``, ``"milp"``, ``"lagrangian"``, ``"spectral"``, one method family each;
     ``_trust_region`` holds the trust-region dual the Lagrangian bound uses.
+``_joint``
+    :func:`joint_dual_point`: the dual point and the Lagrangian multipliers optimized together (a
+    better certificate than any scaled residual; what :func:`deepdual.certify` tries with time left).
+``_dual``
+    :func:`dual_lower_bound`: the lower bound of a dual point and a proven ``c̄`` (centred or not).
+``_planar``
+    the exact arc sweep for data of rank 2 (what ``"auto"`` uses there).
 ``_record``, ``_rounding``
     :class:`DirectionBound` and the floating-point safeguards every method shares.
 """
@@ -114,11 +127,14 @@ from ._direction import BNB_MAX_DIM as BNB_MAX_DIM  # the tuning constants, impo
 from ._direction import METHODS as METHODS
 from ._direction import MILP_MAX_BINARIES as MILP_MAX_BINARIES
 from ._direction import direction_bound
+from ._dual import centring_error, dual_lower_bound
 from ._enumeration import cone_value
+from ._joint import joint_dual_point
 from ._lagrangian import ROW_TAUS as ROW_TAUS
-from ._matrix import matrix_direction_bound
+from ._matrix import matrix_direction_bound, residual_bound
 from ._mixed_integer import MILP_INFLATION as MILP_INFLATION
 from ._record import EXACT_RTOL as EXACT_RTOL
 from ._record import DirectionBound
 
-__all__ = ["DirectionBound", "cone_value", "direction_bound", "matrix_direction_bound"]
+__all__ = ["DirectionBound", "cone_value", "direction_bound", "matrix_direction_bound", "residual_bound",
+           "joint_dual_point", "dual_lower_bound", "centring_error"]

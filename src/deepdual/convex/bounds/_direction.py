@@ -22,6 +22,7 @@ from ._closed_forms import _spectral
 from ._enumeration import _enumerate
 from ._lagrangian import _row_quadratic
 from ._mixed_integer import MILP_INFLATION, _milp
+from ._planar import _arc_sweep
 from ._record import EXACT_RTOL, DirectionBound
 from ._rounding import _EPS, _inflate, _kappa, _pow2, _scale
 
@@ -69,34 +70,37 @@ def _estimate(r, X, budget: float, seed: int, extra=None):
 
 
 def _direction_bound(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bool,
-                     time_budget: float, method: str, seed: int) -> DirectionBound:
+                     time_budget: float, method: str, seed: int, enough: float = -math.inf) -> DirectionBound:
     """Validated inputs in; see :func:`direction_bound`.
 
     Works in the row space of ``X`` when its rank ``k`` (one rank rule, SPEC §7) is below ``d``:
     with ``B`` an orthonormal basis of it and ``E = X − XBBᵀ``, ``(a + b)₊ <= a₊ + |b|`` gives
     ``c(r; X) <= c(r; XB) + ‖r‖·‖E‖₂`` (``‖Bᵀu‖ <= ‖u‖``), and ``‖E‖₂`` is bounded by its computed
     Frobenius norm plus the rounding of ``XBBᵀ``. Complete pattern sets are used as given.
+    ``enough``: stop once a proven bound is at most this (a certificate needs no better, see
+    :func:`direction_bound`).
     """
     t0 = time.perf_counter()
     n, d = X.shape
     use_enum = method == "enumerate" or (method == "auto" and complete)
     if use_enum or d == 1 or not np.any(X) or not np.any(r):
-        return _bound_core(r, X, M, complete, time_budget, method, seed)
+        return _bound_core(r, X, M, complete, time_budget, method, seed, enough)
     _, sv, Vt = np.linalg.svd(X, full_matrices=False)
     keep = sv > rank_cutoff(sv, X.shape)
     k = int(np.sum(keep))
     if k >= d:
-        return _bound_core(r, X, M, complete, time_budget, method, seed)
+        return _bound_core(r, X, M, complete, time_budget, method, seed, enough)
     B = Vt[keep].T
     Xr = X @ B
     E = X - Xr @ B.T
     e = float(np.linalg.norm(E)) + 4.0 * (d + k + 2) * _EPS * k * float(np.linalg.norm(X))
-    res = _bound_core(r, Xr, M, complete, max(time_budget - (time.perf_counter() - t0), 1e-3), method, seed)
+    slack = float(np.linalg.norm(r)) * e
+    res = _bound_core(r, Xr, M, complete, max(time_budget - (time.perf_counter() - t0), 1e-3), method, seed,
+                      enough - slack)
     u = B @ res.direction
     un = float(np.linalg.norm(u))
     u = u / un if un > 0 else np.zeros(d)
     est = abs(_value(r, X, u))
-    slack = float(np.linalg.norm(r)) * e
     upper = _inflate(res.upper + slack, _scale(r, X), n, d)
     tol = 2.0 * _kappa(n, d) * (est + _scale(r, X))
     if est > upper + tol:
@@ -113,7 +117,7 @@ def _direction_bound(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complet
 
 
 def _bound_core(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bool,
-                time_budget: float, method: str, seed: int) -> DirectionBound:
+                time_budget: float, method: str, seed: int, enough: float = -math.inf) -> DirectionBound:
     """:func:`_direction_bound` on a matrix used as given."""
     t0 = time.perf_counter()
     n, d = X.shape
@@ -124,6 +128,7 @@ def _bound_core(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bo
     r = r / sr
     X = X / sx
     unit = sr * sx
+    enough = enough / unit
     zero = np.zeros(d)
     if not np.any(r) or not np.any(X):
         return DirectionBound(0.0, 0.0, zero, "r = 0 or X = 0: c(r) = 0", True, time.perf_counter() - t0,
@@ -136,6 +141,11 @@ def _bound_core(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bo
         return DirectionBound(up, vals[k] * unit, np.array([1.0 if k == 0 else -1.0]),
                               "d = 1: both unit directions evaluated (exact)", True, time.perf_counter() - t0,
                               (("d = 1", up),))
+    if d == 2 and method == "auto":  # two coordinates: the arc sweep is exact and fast
+        val, u = _arc_sweep(r, X)
+        up = _inflate(val, scale, n, d) * unit
+        return DirectionBound(up, val * unit, u, "rank 2: arc sweep over the cells (exact)", True,
+                              time.perf_counter() - t0, (("rank 2 arc sweep", up),))
 
     uppers: list[tuple[float, str]] = []
     best, u_best = 0.0, zero
@@ -147,32 +157,36 @@ def _bound_core(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bo
 
     def closed() -> bool:
         up = min(u_ for u_, _ in uppers)
-        return up <= best * (1 + EXACT_RTOL) + 2.0 * _kappa(n, d) * (best + scale)
+        return up <= enough or up <= best * (1 + EXACT_RTOL) + 2.0 * _kappa(n, d) * (best + scale)
 
     def remaining() -> float:
         return max(deadline - time.perf_counter(), 0.0)
 
-    spec, spec_name = _spectral(r, X)
-    uppers.append((_inflate(spec, scale, n, d), f"spectral ({spec_name})"))
-    qm, _ = _row_quadratic(r, X, deadline, optimize=False)
-    uppers.append((_inflate(qm, scale, n, d), "quadratic majorant (trust-region dual)"))
+    def satisfied() -> bool:
+        return min(u_ for u_, _ in uppers) <= enough
 
     use_enum = method == "enumerate" or (method == "auto" and complete)
+    spec, spec_name = _spectral(r, X)
+    uppers.append((_inflate(spec, scale, n, d), f"spectral ({spec_name})"))
+    if not (use_enum or satisfied()):  # (an enumeration is exact: no majorant needed)
+        qm, _ = _row_quadratic(r, X, deadline, optimize=False)
+        uppers.append((_inflate(qm, scale, n, d), "quadratic majorant (trust-region dual)"))
+
     auto = method == "auto" and not complete
     use_bnb = method == "bnb" or (auto and d <= BNB_MAX_DIM)
     use_milp = method == "milp" or (auto and not use_bnb
                                     and int(max(np.sum(r > 0), np.sum(r < 0))) <= MILP_MAX_BINARIES)
     use_lag = method == "lagrangian" or auto
 
-    if M is not None and not complete and M.shape[1]:
+    if M is not None and not complete and M.shape[1] and not satisfied():
         # the best cones of the given (incomplete) patterns: estimates, never bounds
         _, b, u, _, _ = _enumerate(r, X, M, t0 + 0.1 * time_budget)
         found(b, u)
-    if not use_enum:
+    if not use_enum and not satisfied():
         est_budget = min(0.5, 0.5 * time_budget) if method == "spectral" else min(0.2 * time_budget, 5.0)
         found(*_estimate(r, X, est_budget, seed))
 
-    if use_enum:
+    if use_enum and not satisfied():
         up, b, u, solved, finished = _enumerate(r, X, M, deadline)
         found(b, u)
         what = (f"enumeration of {M.shape[1]} complete patterns ({solved} cone projections"
@@ -216,7 +230,7 @@ def _bound_core(r: np.ndarray, X: np.ndarray, M: np.ndarray | None, complete: bo
 
 
 def direction_bound(r, X, *, patterns=None, time_budget: float = 10.0, method: str = "auto",
-                    seed: int = 0) -> DirectionBound:
+                    seed: int = 0, enough: float | None = None) -> DirectionBound:
     """A proven upper bound on ``c(r) = max_{‖u‖≤1} |rᵀ(Xu)₊|`` and the best direction found.
 
     .. math::
@@ -248,6 +262,9 @@ def direction_bound(r, X, *, patterns=None, time_budget: float = 10.0, method: s
         :mod:`deepdual.convex.bounds`, which also states the floating-point safeguards).
     seed : int, default 0
         Seed of the direction search (the estimate).
+    enough : float or None, default None
+        Stop as soon as a proven bound is at most ``enough`` (a certificate for regularization ``β``
+        needs no bound below ``β``: ``λ = r`` is then dual feasible as it is).
 
     Returns
     -------
@@ -282,10 +299,11 @@ def direction_bound(r, X, *, patterns=None, time_budget: float = 10.0, method: s
     time_budget = _check_time_budget(time_budget)
     V.check_choice(method, "method", METHODS)
     seed = _check_seed(seed)
+    stop = -math.inf if enough is None else _check_nonnegative_real(enough, "enough")
     complete = bool(getattr(patterns, "complete", False)) if patterns is not None else False
     if method == "enumerate" and not complete:
         raise ValueError(
             "`method` == 'enumerate' needs a complete pattern set (`patterns.complete` is True); "
             "pass method='auto' for a bound without one."
         )
-    return _direction_bound(ra, Xa, M, complete, time_budget, method, seed)
+    return _direction_bound(ra, Xa, M, complete, time_budget, method, seed, stop)

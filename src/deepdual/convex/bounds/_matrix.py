@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
 from ... import _validation as V
 from ...duality.relu import nonneg_direction_bound
-from ..pricing import _check_seed, _search
+from ..pricing import _check_nonnegative_real, _check_seed, _search
 from ._direction import _check_patterns, _check_time_budget, _direction_bound
 from ._record import EXACT_RTOL, DirectionBound
 from ._rounding import _inflate, _kappa
@@ -18,7 +19,8 @@ def _matrix_value(R: np.ndarray, X: np.ndarray, u: np.ndarray) -> float:
     return float(np.linalg.norm(R.T @ np.maximum(X @ u, 0.0)))
 
 
-def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, seed: int = 0) -> DirectionBound:
+def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, seed: int = 0,
+                           enough: float | None = None) -> DirectionBound:
     """A proven upper bound on ``max_{‖u‖≤1} ‖Rᵀ(Xu)₊‖₂`` for vector outputs (SPEC §6).
 
     .. math::
@@ -43,6 +45,8 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
     time_budget : float, default 10.0
         Seconds to spend in total (split among the columns).
     seed : int, default 0
+    enough : float or None, default None
+        Stop as soon as a proven bound is at most ``enough`` (see :func:`direction_bound`).
 
     Returns
     -------
@@ -59,12 +63,19 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
     M = _check_patterns(patterns, Xa.shape[0])
     time_budget = _check_time_budget(time_budget)
     seed = _check_seed(seed)
+    stop = -math.inf if enough is None else _check_nonnegative_real(enough, "enough")
     complete = bool(getattr(patterns, "complete", False)) if patterns is not None else False
+    return _matrix_bound(Ra, Xa, M, complete, time_budget, seed, stop)
+
+
+def _matrix_bound(Ra: np.ndarray, Xa: np.ndarray, M: np.ndarray | None, complete: bool, time_budget: float,
+                  seed: int, enough: float = -math.inf) -> DirectionBound:
+    """Validated inputs in; see :func:`matrix_direction_bound`."""
     t0 = time.perf_counter()
     n, d = Xa.shape
     K = Ra.shape[1]
     if K == 1:
-        return _direction_bound(Ra[:, 0], Xa, M, complete, time_budget, "auto", seed)
+        return _direction_bound(Ra[:, 0], Xa, M, complete, time_budget, "auto", seed, enough)
     deadline = t0 + time_budget
     scale = float(np.linalg.norm(Ra, axis=1) @ np.linalg.norm(Xa, axis=1))
     cands: list[tuple[float, str]] = []
@@ -73,7 +84,7 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
                   "σ_max(X)·max_{a≥0,‖a‖≤1}‖Rᵀa‖"))
     best, u_best = 0.0, np.zeros(d)
     exact = False
-    if complete and M is not None:
+    if complete and M is not None and cands[0][0] > enough:
         # per pattern σ_max(RᵀDX), largest Frobenius norm first (‖·‖_F bounds σ_max)
         G = [Xa.T @ (M * Ra[:, k, None]) for k in range(K)]  # K arrays (d, P)
         fro = np.sqrt(sum(np.sum(g**2, axis=0) for g in G))
@@ -107,17 +118,18 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
         exact = up_exact and finished
     per_col = []
     remaining = max(deadline - time.perf_counter(), 1e-3)
-    for k in range(K):
+    for k in range(K if min(c for c, _ in cands) > enough else 0):
         share = remaining / K
         res = _direction_bound(Ra[:, k], Xa, M, complete, share, "auto", seed)
         per_col.append(res.upper)
         val = _matrix_value(Ra, Xa, res.direction) if np.any(res.direction) else 0.0
         if val > best:
             best, u_best = val, res.direction
-    cands.append((float(np.sqrt(np.sum(np.square(per_col)))) * (1 + _kappa(n, d)),
-                  "sqrt(Σ_k upper(r_k)²) (columns bounded separately)"))
-    # polish the estimate: alternate w = Rᵀh/‖Rᵀh‖ and an ascent on Rw
-    if np.any(u_best):
+    if len(per_col) == K:
+        cands.append((float(np.sqrt(np.sum(np.square(per_col)))) * (1 + _kappa(n, d)),
+                      "sqrt(Σ_k upper(r_k)²) (columns bounded separately)"))
+    # polish the estimate (incomplete pattern sets): alternate w = Rᵀh/‖Rᵀh‖ and an ascent on Rw
+    if np.any(u_best) and min(c for c, _ in cands) > enough and not complete:
         for _ in range(5):
             h = np.maximum(Xa @ u_best, 0.0)
             wv = Ra.T @ h
@@ -139,3 +151,16 @@ def matrix_direction_bound(R, X, *, patterns=None, time_budget: float = 10.0, se
     others = [f"{nm}: {u_:.6g}" for u_, nm in cands if nm != name]
     return DirectionBound(float(upper), float(best), u_best, name + f" [also: {'; '.join(others)}]",
                           bool(exact), time.perf_counter() - t0, tuple((nm, float(v)) for v, nm in cands))
+
+
+def residual_bound(R: np.ndarray, X: np.ndarray, *, patterns=None, time_budget: float, enough: float = -math.inf,
+                   seed: int = 0) -> DirectionBound:
+    """:func:`direction_bound` (one column) or :func:`matrix_direction_bound` on *validated* float64 arrays.
+
+    For the library's own certificates: ``R`` of shape (n_samples, n_outputs), ``X`` of shape
+    (n_samples, n_features), ``patterns`` a :class:`~deepdual.convex.patterns.PatternSet` of ``X`` or
+    ``None``, ``time_budget > 0``; no input is checked again.
+    """
+    M = None if patterns is None else patterns.masks
+    complete = bool(patterns is not None and patterns.complete)
+    return _matrix_bound(R, X, M, complete, time_budget, seed, enough)
