@@ -1,9 +1,10 @@
 """Case 2: the whole closed-form fit against its physical limit, one thin SVD of ``X``.
 
 Every closed form of Theorem 4.3 needs at least the whitening SVD (or, on whitened rows, a pass over
-``X``); the target is a fit costing at most twice one ``numpy.linalg.svd(X, full_matrices=False)``
-of the same matrix, timed in alternation in the same run. When a row misses it, the fit is profiled
-(cProfile, tottime per function and cumulative time per stage) to show where the time goes.
+``X``); the target is a fit costing at most 1.5 times one ``numpy.linalg.svd(X, full_matrices=False)``
+of the same matrix, timed in alternation in the same run, at every size from 60 x 90 to 4000 x 4000.
+When a row misses it, the fit is profiled (cProfile, tottime per function and cumulative time per
+stage) to show where the time goes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ._common import fmt_ratio, fmt_s, fmt_stats, interleaved, ratio, table
 from ._data import gaussian_problem, mnist_problem
 
 BETA = 0.1
-TARGET_RATIO = 2.0
+TARGET_RATIO = 1.5
 TITLE = "2. Closed form vs the physical limit (one thin SVD of X)"
 TARGET = f"closed-form fit time / thin-SVD time <= {TARGET_RATIO:g}"
 
@@ -26,12 +27,16 @@ STAGES = {
     "check_array": "input validation (check_array)",
     "fit": "Whitener.fit (SVD of the raw X)",
     "transform": "Whitener.transform",
-    "rank_one_factors": "rank_one_factors (full SVD of X, rank-one test)",
-    "check_whitened_rows": "check_whitened_rows (X Xᵀ and its spectral norm)",
+    "_fit": "Whitener._fit (thin SVD of the raw X)",
+    "_gram": "_gram (X Xᵀ, shared by the rank-one test and the whitened-rows check)",
+    "rank_one_factors": "rank_one_factors (SVD only when the Gram test says rank one)",
+    "check_whitened_rows": "check_whitened_rows (‖X Xᵀ − I‖_F)",
     "optimal_amplitude": "optimal_amplitude (scalar problems)",
     "balanced_network": "balanced_network (ParallelNet construction)",
     "relu_dual_bound": "relu_dual_bound (certificate, L = 2: ‖X‖₂ and an n x n eigenproblem)",
     "objective": "objective (forward pass + penalty)",
+    "finish": "finish (one forward pass, P(θ), rounding bound, self-check, layer ranks)",
+    "forward_numpy": "forward_numpy (the float64 forward pass)",
     "layer_ranks_of": "layer_ranks_of (to_mlp + an SVD per layer)",
 }
 
@@ -42,7 +47,8 @@ def _cases(quick: bool):
     rows.append((small, 3, True))
     if not quick:
         rows += [(mnist_problem(500, 784), 2, True), (mnist_problem(500, 784), 3, True),
-                 (gaussian_problem(1000, 2000), 3, True)]
+                 (gaussian_problem(1000, 2000), 3, True), (gaussian_problem(2000, 2000), 3, True),
+                 (gaussian_problem(4000, 4000), 3, True)]
     return rows
 
 

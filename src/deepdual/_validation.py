@@ -256,22 +256,21 @@ def identity_error(G: np.ndarray) -> float:
     The Frobenius norm bounds the spectral norm and needs no eigensolve; every check of whitened or
     orthonormal data compares it with the same tolerance (:data:`IDENTITY_TOL`).
     """
-    G = np.asarray(G, dtype=np.float64)
-    D = G.copy()
-    D[np.diag_indices_from(D)] -= 1.0
+    D = np.array(G, dtype=np.float64)
+    D.flat[:: D.shape[0] + 1] -= 1.0  # the diagonal
     return float(np.linalg.norm(D))
 
 
 def check_whitened_rows(X: np.ndarray, name: str = "X", *, theorem: str = "Theorem 4.3",
-                        tol: float = IDENTITY_TOL) -> None:
-    """Require X Xᵀ = I_n (whitened rows), which needs n <= d."""
+                        tol: float = IDENTITY_TOL, gram: np.ndarray | None = None) -> None:
+    """Require X Xᵀ = I_n (whitened rows), which needs n <= d (``gram``: X Xᵀ when the caller has it)."""
     n, d = X.shape
     if n > d:
         raise NoClosedFormError(
             f"{theorem} needs X Xᵀ = I (whitened rows), impossible with n = {n} samples > d = {d} "
             "features. Use at most d samples, or a network with batch normalization (Theorem 4.4)."
         )
-    err = identity_error(X @ X.T)
+    err = identity_error(X @ X.T if gram is None else gram)
     if err > tol:
         raise NoClosedFormError(
             f"{theorem} needs X Xᵀ = I (whitened rows); got ‖X Xᵀ − I‖_F = {err:.3g}. "
@@ -565,6 +564,10 @@ def available_memory() -> int:
     return max(min(limits), 0) if limits else 1 << 62  # unknown: do not refuse
 
 
+#: Requests up to this many bytes pass :func:`check_memory` without querying the system.
+SMALL_REQUEST = 64 * 2**20
+
+
 def check_memory(n_values: int, itemsize: int, *, what: str, fix: str, copies: int = 6) -> None:
     """Refuse up front a request for ``copies × n_values × itemsize`` bytes beyond :func:`available_memory`.
 
@@ -572,6 +575,8 @@ def check_memory(n_values: int, itemsize: int, *, what: str, fix: str, copies: i
     arrays, optimizer state), so the check holds before anything is allocated.
     """
     need = int(n_values) * int(itemsize) * int(copies)
+    if need <= SMALL_REQUEST:
+        return  # no need to ask the system (file reads) for what any machine running Python has
     have = available_memory()
     if need > have:
         raise ValueError(

@@ -2,7 +2,10 @@
 
 The page needs no server: plots are PNG files next to it (``<img src="NAME.png">``), styles are inline,
 and a small script sets ``data-images-loaded`` on ``<body>`` once every image has loaded (used by the
-browser test). ``results.json`` starts with ``"format": "deepdual-report"`` and the page carries
+browser test). The numbers each plot draws (``NAME.plot.json``, written by the runner) are embedded
+under its image as ``<script type="application/json" class="plot-data" data-experiment="NAME">``, so
+that what a figure shows can be checked from the page itself. ``results.json`` starts with
+``"format": "deepdual-report"`` and the page carries
 ``<meta name="generator" content="deepdual reproduce">``, so that a later run knows the folder is ours.
 """
 
@@ -10,15 +13,21 @@ from __future__ import annotations
 
 import datetime
 import html
+import json
 import os
 
 from ._io import atomic_write, atomic_write_json, environment
 
-__all__ = ["write_report", "render_html", "claims_table", "REPORT_FORMAT", "REPORT_VERSION"]
+__all__ = ["write_report", "render_html", "claims_table", "read_plot_data", "REPORT_FORMAT", "REPORT_VERSION",
+           "PLOT_FORMAT"]
 
 #: ``results.json`` of a report carries ``"format": REPORT_FORMAT, "version": REPORT_VERSION``.
 REPORT_FORMAT = "deepdual-report"
 REPORT_VERSION = 1
+#: ``NAME.plot.json`` (the numbers a plot draws) carries ``"format": PLOT_FORMAT``.
+PLOT_FORMAT = "deepdual-plot-data"
+#: Largest plot-data file embedded in the page.
+MAX_PLOT_BYTES = 8 * 2**20
 
 _STATUS_COLORS = {"PASS": "#1a7f37", "FAIL": "#cf222e", "SKIPPED": "#9a6700"}
 
@@ -43,8 +52,31 @@ def _esc(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
-def render_html(records, meta: dict) -> str:
-    """The report page as a string."""
+def read_plot_data(out: str, name) -> dict | None:
+    """The plot data ``out/NAME.plot.json`` written by the runner, or None when absent, too large or not ours."""
+    from ._io import loads_strict
+
+    path = os.path.join(out, f"{name}.plot.json")
+    try:
+        if os.path.getsize(path) > MAX_PLOT_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            data = loads_strict(fh.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == PLOT_FORMAT else None
+
+
+def _plot_script(name, data) -> str:
+    if data is None:
+        return ""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=True, allow_nan=False).replace("</", "<\\/")
+    return f"<script type='application/json' class='plot-data' data-experiment='{_esc(name)}'>{text}</script>"
+
+
+def render_html(records, meta: dict, plot_data: dict | None = None) -> str:
+    """The report page as a string (``plot_data``: experiment name → its plot data, embedded)."""
+    plot_data = plot_data or {}
     rows = claims_table(records)
     summary = _summary(rows)
     env = meta.get("environment", {})
@@ -63,6 +95,7 @@ def render_html(records, meta: dict) -> str:
         sections.append(
             f"<section id='{_esc(rec.get('name'))}'><h2>{_esc(rec.get('title', rec.get('name')))}</h2>"
             f"<p>{_esc(rec.get('description', ''))}</p>{err}{imgs}"
+            f"{_plot_script(rec.get('name'), plot_data.get(rec.get('name')))}"
             f"<p class='meta'>computed in {float(rec.get('seconds') or 0):.1f} s; config hash "
             f"{_esc(rec.get('config_hash'))}</p></section>")
     return f"""<!DOCTYPE html>
@@ -121,5 +154,6 @@ def write_report(out: str, records, meta: dict | None = None) -> dict:
                "claims": rows, "experiments": {r.get("name"): r for r in records}}
     os.makedirs(out, exist_ok=True)
     atomic_write_json(os.path.join(out, "results.json"), results, indent=1)
-    atomic_write(os.path.join(out, "index.html"), render_html(records, meta))
+    plots = {r.get("name"): read_plot_data(out, r.get("name")) for r in records if r.get("plots")}
+    atomic_write(os.path.join(out, "index.html"), render_html(records, meta, plots))
     return results

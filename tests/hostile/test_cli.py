@@ -211,11 +211,12 @@ def fake_fig2a(monkeypatch):
         return record("fig2a", "Fake fig2a", "A fast stand-in.", config, claims, {"x": [1.0]}, 0.01)
 
     monkeypatch.setattr(get("fig2a"), "compute", compute)
+    monkeypatch.delattr(get("fig2a"), "units")  # computed as a whole, by the compute above
     monkeypatch.setattr(runner_mod, "_save_plot", lambda mod, rec, path: _io.atomic_write(path, b"\x89PNG fake"))
 
 
-def _reproduce(run, out, *extra):
-    return run(["reproduce", "--out", out, "--only", "fig2a", "--no-progress", "--quick", *extra])
+def _reproduce(run, out, *extra):  # --jobs 1: computed in this process, where the fixture's patches apply
+    return run(["reproduce", "--out", out, "--only", "fig2a", "--no-progress", "--quick", "--jobs", "1", *extra])
 
 
 @pytest.mark.parametrize("how, field", [
@@ -240,8 +241,9 @@ def test_reproduce_recomputes_a_tampered_record_with_a_warning(tmp_path, run, fa
     path.write_text(json.dumps(rec))
     code, stdout, err = _reproduce(run, out)
     assert code == 0, err
-    (warning,) = err.splitlines()
+    warning, done = err.splitlines()  # the warning, then the line of the recomputed experiment
     assert warning.startswith("deepdual reproduce: warning: ") and str(path) in warning and field in warning
+    assert done.startswith("deepdual reproduce: fig2a done in ")
     assert "3 PASS, 0 FAIL, 0 SKIPPED" in stdout  # recomputed: nothing lost
     code, stdout, err = _reproduce(run, out)
     assert code == 0 and err == "" and "3 PASS" in stdout  # the rewritten record is reused silently
@@ -267,7 +269,8 @@ def test_reproduce_out_is_the_cifar_folder(tmp_path, run, fake_fig2a):
 
 
 @pytest.mark.parametrize("argv, needle", [(["--seed", "-1"], "--seed == -1, must be >= 0"),
-                                          (["--seed", str(2**40)], "must be >= 0 and <= 2147483647")])
+                                          (["--seed", str(2**40)], "must be >= 0 and <= 2147483647"),
+                                          (["--jobs", "0"], "--jobs == 0, must be >= 1")])
 def test_reproduce_bad_seed(tmp_path, run, argv, needle):
     refused(_reproduce(run, tmp_path / "rep", *argv), needle)
     assert not (tmp_path / "rep").exists()

@@ -360,12 +360,13 @@ def fake_fig2a(monkeypatch):
         return _fake_compute(config)
 
     monkeypatch.setattr(get("fig2a"), "compute", compute)
+    monkeypatch.delattr(get("fig2a"), "units")  # computed as a whole, by the compute above
     monkeypatch.setattr(runner_mod, "_save_plot", lambda mod, rec, path: _io.atomic_write(path, b"\x89PNG fake"))
     return calls
 
 
-def _run(out, **kw):
-    return reproduce(out, size="tiny", only="fig2a", progress=False, **kw)
+def _run(out, **kw):  # jobs=1: computed in this process, where the fixture's patches apply
+    return reproduce(out, size="tiny", only="fig2a", progress=False, **{"jobs": 1, **kw})
 
 
 def _rewrite(path: Path, edit):

@@ -31,7 +31,7 @@ def _reproduce(sub) -> None:
     p.add_argument("--cifar-dir", default=None, help="folder with the CIFAR-10 python pickle batches")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device for training")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=int, default=argparse.SUPPRESS,
                    help="worker processes sharing the training runs, one thread each (default: the usable CPUs; "
                         "the numbers do not depend on it)")
     p.add_argument("--no-progress", action="store_true", help="disable progress bars")
@@ -57,7 +57,8 @@ def _fit(sub) -> None:
     p.add_argument("data", help="CSV (header row) or NPZ file")
     p.add_argument("--target", required=True, help="name of the target column (CSV) or array (NPZ)")
     p.add_argument("--depth", type=int, default=None,
-                   help="network depth L >= 2 of the closed form (None: 3); the convex program is two-layer")
+                   help="network depth L >= 2 of the closed form; --model convex is two-layer (default: 3)"
+                        "%(default).0s")  # an empty format of the None default: no "(default: None)" appended
     p.add_argument("--beta", type=float, default=1e-3, help="regularization strength")
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                    help="classification (Theorem 4.3, ReLU) or regression (Sections 2-3, linear)")

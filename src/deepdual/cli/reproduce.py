@@ -1,5 +1,7 @@
-"""``deepdual reproduce [--out DIR] [--quick] [--only NAMES] ...``: every figure and claim, and the report.
+"""``deepdual reproduce [--out DIR] [--quick] [--only NAMES] [--jobs N] ...``: every figure and claim, and the report.
 
+The training runs of every experiment are shared by ``--jobs`` worker processes (default: the usable
+CPUs), one thread each; one line per finished experiment goes to stderr (also without a terminal).
 Exit codes: 0 the report was written (also when claims FAIL: the report says which); 2 bad usage.
 """
 
@@ -21,7 +23,7 @@ def run_reproduce(args) -> int:
     Raises
     ------
     UsageError
-        An unknown experiment name, a ``--seed`` out of range, an ``--out`` that is a file or a
+        An unknown experiment name, a ``--seed`` out of range, ``--jobs`` below 1, an ``--out`` that is a file or a
         folder holding files that reproduce did not write but would replace, a ``--cifar-dir`` that
         is not a folder, or ``--device cuda`` without CUDA (all checked before any work).
     """
@@ -29,6 +31,9 @@ def run_reproduce(args) -> int:
         names = parse_only(args.only)
     if not 0 <= args.seed <= MAX_SEED:
         raise UsageError(f"--seed == {args.seed}, must be >= 0 and <= {MAX_SEED}.")
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs == {jobs}, must be >= 1.")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} is a file; pass a folder (created if missing).")
     if args.cifar_dir is not None and not os.path.isdir(args.cifar_dir):
@@ -45,7 +50,7 @@ def run_reproduce(args) -> int:
     progress = False if args.no_progress else None
     t0 = time.time()
     res = reproduce(args.out, quick=args.quick, only=names, cifar_dir=args.cifar_dir, seed=args.seed,
-                    device=args.device, progress=progress)
+                    device=args.device, progress=progress, jobs=jobs)
     counts = res["summary"]
     print(f"deepdual reproduce: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['SKIPPED']} SKIPPED "
           f"in {time.time() - t0:.0f} s; report: {os.path.join(os.path.abspath(args.out), 'index.html')}")

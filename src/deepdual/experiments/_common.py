@@ -5,6 +5,14 @@ A *record* is a JSON-serializable dict:
 ``name``, ``title``, ``description`` (short text for the report), ``config`` (the configuration it
 was computed with) and ``config_hash``, ``claims`` (list of claim rows, see :func:`claim`),
 ``data`` (every number the plot needs) and ``seconds``.
+
+An experiment is computed in *units*: ``units(config) -> list`` of small JSON-able descriptions of
+independent pieces of work (one training run, one β, ...), ``run_unit(config, unit) -> dict`` (a pure
+function of its arguments, run in a worker process by ``deepdual reproduce``) and
+``assemble(config, results) -> record`` (the claims and the plot data, from the results in unit
+order). :func:`compute_in_units` runs them one after another in this process; the runner runs the
+units of every experiment side by side. Each unit runs on one thread (:func:`single_thread`), so
+the numbers do not depend on how many processes share the work.
 """
 
 from __future__ import annotations
@@ -14,17 +22,19 @@ import json
 import math
 import time
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
 from .._io import to_jsonable
 
 __all__ = ["claim", "skipped", "failed", "jsonable", "config_hash", "Timer", "new_axes", "PASS", "FAIL",
-           "SKIPPED", "TORCH_THREADS"]
+           "SKIPPED", "TORCH_THREADS", "single_thread", "compute_in_units", "figure_data"]
 
 PASS, FAIL, SKIPPED = "PASS", "FAIL", "SKIPPED"
-#: Intra-op threads used for training (the reference machine has 2 cores).
-TORCH_THREADS = 2
+#: Intra-op threads of a unit of work: the problems are too small to gain from more, and a fixed
+#: count keeps the numbers identical however many units run side by side.
+TORCH_THREADS = 1
 
 
 def _num(value):
@@ -138,6 +148,70 @@ def set_threads() -> None:
     import torch
 
     torch.set_num_threads(TORCH_THREADS)
+
+
+@contextmanager
+def single_thread():
+    """Run the block with :data:`TORCH_THREADS` torch threads and one BLAS/OpenMP thread; restore both after.
+
+    Reductions split over threads round differently, so a fixed thread count is what makes a unit's
+    numbers the same in this process and in a worker process.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(TORCH_THREADS)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def compute_in_units(module, config: Mapping, progress=None, **context) -> dict:
+    """``module``'s record computed unit by unit in this process (what ``compute(config)`` does).
+
+    ``seconds`` of the record is the time of every unit plus the assembly: the work, not the wall
+    time of a run that shares it among processes.
+    """
+    results, seconds = [], 0.0
+    with single_thread():
+        for unit in module.units(config, **context):
+            with Timer() as t:
+                results.append(jsonable(module.run_unit(config, unit, **context)))
+            seconds += t.seconds
+            if progress is not None:
+                progress(1)
+        with Timer() as t:
+            rec = module.assemble(config, results, **context)
+    rec["seconds"] = seconds + t.seconds
+    return rec
+
+
+def figure_data(fig) -> dict:
+    """What a figure draws, as JSON: per axes its title, labels, scales and every line's label, x and y.
+
+    Saved next to the PNG (``NAME.plot.json``) and embedded in the report, so that a reader or a test
+    can check the plotted numbers themselves (e.g. that Figure 2a's steps sit on the σᵢ lines)
+    rather than pixels. Vertical and horizontal reference lines (``axvline``, ``axhline``) are
+    lines too, of kind ``"vline"`` / ``"hline"`` (their other coordinate is in axes units, 0 to 1).
+    """
+    axes = []
+    for ax in fig.axes:
+        lines = []
+        for line in ax.get_lines():
+            tr = line.get_transform()
+            kind = ("vline" if tr == ax.get_xaxis_transform() else "hline" if tr == ax.get_yaxis_transform()
+                    else "data")
+            label = line.get_label()
+            lines.append({"label": "" if label.startswith("_") else label, "kind": kind,
+                          "drawstyle": line.get_drawstyle(),
+                          "x": np.asarray(line.get_xdata(orig=True), dtype=float).reshape(-1),
+                          "y": np.asarray(line.get_ydata(orig=True), dtype=float).reshape(-1)})
+        axes.append({"title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+                     "xscale": ax.get_xscale(), "yscale": ax.get_yscale(), "lines": lines})
+    return jsonable({"axes": axes})
 
 
 def record(name: str, title: str, description: str, config: Mapping, claims: list, data: Mapping,

@@ -29,6 +29,26 @@ def stationary_threshold(beta: float, depth: int) -> float:
     return float(s0 + beta * s0 ** ((2.0 - L) / L))
 
 
+def spurious_band(sigma: float, depth: int) -> tuple[float, float]:
+    """The β interval ``(β_jump, β_stat)`` where a direction with singular value ``σ`` has a spurious minimum.
+
+    For ``β_jump < β < β_stat`` we have ``σ_stat(β) < σ < τ_L(β)``: the global minimizer of
+    ``½(σ − s)² + (βL/2)s^{2/L}`` is ``s = 0`` but a local minimizer ``s > 0`` exists, where gradient
+    training can settle and keep that direction (one rank too many). Both thresholds are
+    ``∝ β^{L/(2L−2)}`` (scale invariance), so the ends are closed-form powers. Empty (``lo == hi``)
+    for ``L = 2``, where the problem is convex.
+    """
+    from ..scalar import amplitude_threshold
+
+    L = int(depth)
+    if L == 2:
+        return float(sigma), float(sigma)
+    power = (2.0 * L - 2.0) / L
+    lo = (sigma / amplitude_threshold(beta=1.0, depth=L)) ** power
+    hi = (sigma / stationary_threshold(1.0, L)) ** power
+    return float(lo), float(hi)
+
+
 def _solve(fn, target: float) -> float:
     lo, hi = 1e-12, 1.0
     while fn(hi) < target:

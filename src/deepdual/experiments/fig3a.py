@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Timer, claim, new_axes, rank_above, record, set_threads
+from ._common import Timer, claim, new_axes, rank_above, record, single_thread
 from ._deeplinear import beta_for_rank, make_data
 
 NAME = "fig3a"
@@ -21,19 +21,14 @@ CONFIGS = {
 }
 
 
-def steps(config):
-    return 1
-
-
 def compute(config: dict, progress=None) -> dict:
     from .. import MLP, closed_form
     from ..training import train
 
-    set_threads()
     c = dict(config)
     widths = list(c["widths"])
     depth = len(widths) - 1
-    with Timer() as timer:
+    with Timer() as timer, single_thread():
         X, Y, desc = make_data(c["n"], widths[0], widths[-1], c["seed"])
         sig = np.linalg.svd(X.T @ Y, compute_uv=False)
         beta = beta_for_rank(sig, c["rank"], depth)

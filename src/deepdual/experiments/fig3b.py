@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Timer, claim, new_axes, rank_above, record, set_threads
+from ._common import Timer, claim, new_axes, rank_above, record, single_thread
 
 NAME = "fig3b"
 TITLE = "Figure 3b / Prop 4.1 — layer ranks of a five-layer ReLU network on rank-one data"
@@ -20,20 +20,15 @@ CONFIGS = {
 }
 
 
-def steps(config):
-    return 1
-
-
 def compute(config: dict, progress=None) -> dict:
     from .. import MLP, closed_form
     from ..data import rank_one_data
     from ..training import train
 
-    set_threads()
     c = dict(config)
     widths = list(c["widths"])
     depth = len(widths) - 1
-    with Timer() as timer:
+    with Timer() as timer, single_thread():
         ds = rank_one_data(c["n"], widths[0], widths[-1], seed=c["seed"])
         X, Y = ds.X, ds.Y
         sol = closed_form(X, Y, beta=c["beta"], depth=depth, activation="relu")

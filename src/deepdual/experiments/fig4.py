@@ -7,9 +7,12 @@ built without training; it is the global optimum, so no SGD run may end below it
 
 from __future__ import annotations
 
+import functools
+import sys
+
 import numpy as np
 
-from ._common import Timer, claim, new_axes, record, set_threads, skipped
+from ._common import claim, compute_in_units, new_axes, record, skipped
 
 NAME = "fig4"
 TITLE = "Figure 4 / Thm 4.3 — closed form (Theory) vs SGD on whitened MNIST (and CIFAR-10)"
@@ -26,99 +29,114 @@ CONFIGS = {
 }
 
 
-def steps(config):
-    return len(config["depths"]) * int(config["seeds"]) * len(config["datasets"])
+@functools.lru_cache(maxsize=4)
+def _split(name, cifar_dir, n, d, test_size, seed):
+    """The whitened, undersampled split of one dataset (cached: every unit of a worker process reuses it)."""
+    from ..data import load_cifar10, load_mnist_data, undersample_whitened
+
+    ds = load_mnist_data() if name == "mnist" else load_cifar10(cifar_dir, max_per_file=2000)
+    return undersample_whitened(ds.X, ds.labels, n=n, d=d, test_size=test_size, seed=seed)
 
 
-def _load(name, cifar_dir):
-    from ..data import load_cifar10, load_mnist_data
-
-    if name == "mnist":
-        return load_mnist_data()
-    return load_cifar10(cifar_dir, max_per_file=2000)
+def _data(c, name, cifar_dir):
+    split = _split(name, cifar_dir if name != "mnist" else None, c["n"], c["d"], c["test_size"], c["seed"])
+    return split, split.X_train, split.Y_train, split.X_test, np.argmax(split.Y_train, 1), np.argmax(split.Y_test, 1)
 
 
-def _run_dataset(ds, c, progress):
+def units(config: dict, cifar_dir=None) -> list:
+    """Per dataset (CIFAR-10 only with ``cifar_dir``) and depth: the closed form, and one unit per SGD seed."""
+    return [{"dataset": name, "depth": L, "seed": s} for name in config["datasets"]
+            if name == "mnist" or cifar_dir for L in config["depths"] for s in [None, *range(int(config["seeds"]))]]
+
+
+def run_unit(config: dict, unit: dict, cifar_dir=None) -> dict:
+    """The closed form ("Theory", ``seed`` None) or one SGD run at one depth on one dataset."""
     import torch
 
     from .. import ParallelNet, closed_form
-    from ..data import undersample_whitened
     from ..training import train
 
-    split = undersample_whitened(ds.X, ds.labels, n=c["n"], d=c["d"], test_size=c["test_size"], seed=c["seed"])
-    Xtr, Ytr, Xte = split.X_train, split.Y_train, split.X_test
-    ytr, yte = np.argmax(Ytr, 1), np.argmax(split.Y_test, 1)
-    Xte_t = torch.as_tensor(Xte)
-    out = {"split_description": split.description, "depths": {}}
-    for L in c["depths"]:
+    c = config
+    split, Xtr, Ytr, Xte, ytr, yte = _data(c, unit["dataset"], cifar_dir)
+    L, s = unit["depth"], unit["seed"]
+    if s is None:
         sol = closed_form(Xtr, Ytr, beta=c["beta"], depth=L, activation="relu")
-        theory = {"objective": sol.objective, "optimum": sol.optimum,
-                  "train_error": float(np.mean(np.argmax(sol.predict(Xtr), 1) != ytr)),
-                  "test_accuracy": float(np.mean(np.argmax(sol.predict(Xte), 1) == yte))}
-        runs = []
-        for s in range(c["seeds"]):
-            net = ParallelNet(c["d"], c["K"], depth=L, branches=c["branches"], hidden=[c["hidden"]] * (L - 2),
-                              activation="relu", seed=1000 * L + s + c["seed"])
+        return {"objective": sol.objective, "optimum": sol.optimum,
+                "train_error": float(np.mean(np.argmax(sol.predict(Xtr), 1) != ytr)),
+                "test_accuracy": float(np.mean(np.argmax(sol.predict(Xte), 1) == yte)),
+                "split_description": split.description}
+    Xte_t = torch.as_tensor(Xte)
+    net = ParallelNet(c["d"], c["K"], depth=L, branches=c["branches"], hidden=[c["hidden"]] * (L - 2),
+                      activation="relu", seed=1000 * L + s + c["seed"])
 
-            def train_error(net, X, Y):
-                return float((net(X).argmax(1) != Y.argmax(1)).double().mean())
+    def train_error(net, X, Y):
+        return float((net(X).argmax(1) != Y.argmax(1)).double().mean())
 
-            def test_accuracy(net, X, Y):
-                return float((net(Xte_t.to(X)).argmax(1).cpu().numpy() == yte).mean())
+    def test_accuracy(net, X, Y):
+        return float((net(Xte_t.to(X)).argmax(1).cpu().numpy() == yte).mean())
 
-            hist = train(net, Xtr, Ytr, beta=c["beta"], optimizer="sgd", lr=c["lr"], momentum=c["momentum"],
-                         epochs=c["epochs"], batch_size=c["batch_size"], seed=s, device=c.get("device"),
-                         record=(train_error, test_accuracy), record_every=c["record_every"], progress=False)
-            runs.append({"objective": hist.objective, "record_epochs": hist.record_epochs,
-                         "train_error": hist.records["train_error"], "test_accuracy": hist.records["test_accuracy"],
-                         "final_objective": hist.final_objective, "best_objective": hist.best_objective})
-            if progress is not None:
-                progress(1)
-        out["depths"][str(L)] = {"theory": theory, "runs": runs}
+    hist = train(net, Xtr, Ytr, beta=c["beta"], optimizer="sgd", lr=c["lr"], momentum=c["momentum"],
+                 epochs=c["epochs"], batch_size=c["batch_size"], seed=s, device=c.get("device"),
+                 record=(train_error, test_accuracy), record_every=c["record_every"], progress=False)
+    return {"objective": hist.objective, "record_epochs": hist.record_epochs,
+            "train_error": hist.records["train_error"], "test_accuracy": hist.records["test_accuracy"],
+            "final_objective": hist.final_objective, "best_objective": hist.best_objective}
+
+
+def _gather(c, results, cifar_dir):
+    """``{dataset: {"split_description", "depths": {L: {"theory", "runs"}}}}`` from the units' results."""
+    out: dict = {}
+    for unit, r in zip(units(c, cifar_dir), results):
+        res = out.setdefault(unit["dataset"], {"split_description": "", "depths": {}})
+        dd = res["depths"].setdefault(str(unit["depth"]), {"theory": None, "runs": []})
+        if unit["seed"] is None:
+            res["split_description"] = r.pop("split_description")
+            dd["theory"] = r
+        else:
+            dd["runs"].append(r)
     return out
 
 
-def compute(config: dict, progress=None, cifar_dir=None) -> dict:
-    set_threads()
+def assemble(config: dict, results: list, cifar_dir=None) -> dict:
     c = dict(config)
-    claims, data = [], {"datasets": {}}
-    with Timer() as timer:
-        for name in c["datasets"]:
-            label = "MNIST" if name == "mnist" else "CIFAR-10"
-            if name == "cifar10" and not cifar_dir:
-                claims.append(skipped(f"Thm 4.3 ({label})", "closed form ≤ every SGD run on whitened CIFAR-10",
-                                      "SKIPPED (no --cifar-dir)"))
-                if progress is not None:
-                    progress(len(c["depths"]) * c["seeds"])
-                continue
-            res = _run_dataset(_load(name, cifar_dir), c, progress)
-            data["datasets"][name] = res
-            gaps, worst = [], np.inf
-            for L, d in res["depths"].items():
-                P = d["theory"]["objective"]
-                finals = np.array([r["best_objective"] for r in d["runs"]])
-                worst = min(worst, float(np.min((finals - P) / P)))
-                gaps.append(f"L={L}: SGD − Theory = {np.mean(finals - P):.3g} ± {np.std(finals - P):.2g}")
-            claims.append(claim(f"Thm 4.3 ({label})", f"closed form objective ≤ every SGD run on whitened {label} "
-                                f"(L = {', '.join(map(str, c['depths']))}, {c['seeds']} seeds)", worst,
-                                worst >= -1e-9, "min (P_SGD − P_theory)/P_theory ≥ −1e-9",
-                                measured=f"min rel. gap {worst:.3g}; " + "; ".join(gaps)))
-            acc = {L: (d["theory"]["test_accuracy"], np.mean([r["test_accuracy"][-1] for r in d["runs"]]))
-                   for L, d in res["depths"].items()}
-            diff = min(t - s for t, s in acc.values())
-            claims.append(claim(f"Fig 4 ({label})", "Theory's test accuracy ≥ mean SGD test accuracy (test points "
-                                "mapped by the same whitening)", diff, diff >= -0.02,
-                                "min over L of (Theory − SGD) ≥ −0.02",
-                                measured="; ".join(f"L={L}: {t:.3f} vs {s:.3f}" for L, (t, s) in acc.items())))
-            claims.append(claim(f"Fig 4 ({label})", "Theory has zero training error",
-                                max(d["theory"]["train_error"] for d in res["depths"].values()),
-                                all(d["theory"]["train_error"] == 0 for d in res["depths"].values()), "= 0"))
+    claims, data = [], {"datasets": _gather(c, results, cifar_dir)}
+    for name in c["datasets"]:
+        label = "MNIST" if name == "mnist" else "CIFAR-10"
+        if name not in data["datasets"]:
+            claims.append(skipped(f"Thm 4.3 ({label})", "closed form ≤ every SGD run on whitened CIFAR-10",
+                                  "SKIPPED (no --cifar-dir)"))
+            continue
+        res = data["datasets"][name]
+        gaps, worst = [], np.inf
+        for L, d in res["depths"].items():
+            P = d["theory"]["objective"]
+            finals = np.array([r["best_objective"] for r in d["runs"]])
+            worst = min(worst, float(np.min((finals - P) / P)))
+            gaps.append(f"L={L}: SGD − Theory = {np.mean(finals - P):.3g} ± {np.std(finals - P):.2g}")
+        claims.append(claim(f"Thm 4.3 ({label})", f"closed form objective ≤ every SGD run on whitened {label} "
+                            f"(L = {', '.join(map(str, c['depths']))}, {c['seeds']} seeds)", worst,
+                            worst >= -1e-9, "min (P_SGD − P_theory)/P_theory ≥ −1e-9",
+                            measured=f"min rel. gap {worst:.3g}; " + "; ".join(gaps)))
+        acc = {L: (d["theory"]["test_accuracy"], np.mean([r["test_accuracy"][-1] for r in d["runs"]]))
+               for L, d in res["depths"].items()}
+        diff = min(t - s for t, s in acc.values())
+        claims.append(claim(f"Fig 4 ({label})", "Theory's test accuracy is at least the mean SGD test accuracy minus "
+                            "0.02 (two points; test points mapped by the same whitening)", diff, diff >= -0.02,
+                            "min over L of (Theory − mean SGD) ≥ −0.02",
+                            measured="; ".join(f"L={L}: {t:.3f} vs {s:.3f}" for L, (t, s) in acc.items())))
+        claims.append(claim(f"Fig 4 ({label})", "Theory has zero training error",
+                            max(d["theory"]["train_error"] for d in res["depths"].values()),
+                            all(d["theory"]["train_error"] == 0 for d in res["depths"].values()), "= 0"))
     text = ("Whitened, undersampled data, (n, d) = (60, 90), K = 10, squared loss on one-hot labels; parallel ReLU "
             f"networks (L = {', '.join(map(str, c['depths']))}, {c['branches']} branches, {c['hidden']} neurons per "
             f"hidden layer, β = {c['beta']}) trained with SGD with momentum {c['momentum']} from {c['seeds']} seeds "
             "(mean ± spread) versus the closed form of Theorem 4.3 (dashed, no training). "
             + " ".join(f"{k}: {v['split_description']}" for k, v in data["datasets"].items()))
-    return record(NAME, TITLE, text, c, claims, data, timer.seconds)
+    return record(NAME, TITLE, text, c, claims, data, 0.0)
+
+
+def compute(config: dict, progress=None, cifar_dir=None) -> dict:
+    return compute_in_units(sys.modules[__name__], config, progress, cifar_dir=cifar_dir)
 
 
 def plot(rec: dict, ax=None):

@@ -3,13 +3,17 @@
 A parallel ReLU network with the paper's BatchNorm before the last ReLU is trained with weight decay
 (the β penalty) on a balanced MNIST subset; NC1–NC4 are recorded over epochs and compared with the closed
 form of Theorem 4.4, whose centered last-hidden class means are exactly a simplex ETF (Corollary 4.3).
+
+The full size trains 800 epochs: NC1 and the ETF distance settle by epoch ~600 (measured with 1,500 epochs:
+NC1 12.5 → 0.002 and ETF distance 0.79 → 0.057 at epoch 600, 0.019 at 1,500), and the claims need a
+tenfold and a twofold drop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import Timer, claim, new_axes, record, set_threads
+from ._common import Timer, claim, new_axes, record, single_thread
 
 NAME = "neural_collapse"
 TITLE = "Neural collapse / Thm 4.4, Cor 4.3 — BatchNorm networks vs the closed form's exact ETF"
@@ -19,13 +23,9 @@ CONFIGS = {
              "record_every": 5, "seed": 0},
     "quick": {"per_class": 5, "depth": 3, "hidden": 60, "beta": 0.05, "epochs": 1000, "lr": 0.01, "momentum": 0.9,
               "record_every": 20, "seed": 0},
-    "full": {"per_class": 10, "depth": 3, "hidden": 120, "beta": 0.05, "epochs": 1500, "lr": 0.01, "momentum": 0.9,
+    "full": {"per_class": 10, "depth": 3, "hidden": 120, "beta": 0.05, "epochs": 800, "lr": 0.01, "momentum": 0.9,
              "record_every": 25, "seed": 0},
 }
-
-
-def steps(config):
-    return 1
 
 
 def compute(config: dict, progress=None) -> dict:
@@ -39,9 +39,8 @@ def compute(config: dict, progress=None) -> dict:
     from ..data import load_mnist_data
     from ..training import train
 
-    set_threads()
     c = dict(config)
-    with Timer() as timer:
+    with Timer() as timer, single_thread():
         ds = load_mnist_data()
         rng = np.random.default_rng(c["seed"])
         idx = np.concatenate([rng.choice(np.flatnonzero(ds.labels == k), c["per_class"], replace=False)

@@ -5,9 +5,11 @@ same parallel architecture, and the certificate where one exists.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from ._common import Timer, claim, failed, new_axes, record, set_threads
+from ._common import claim, compute_in_units, failed, new_axes, record
 
 NAME = "table1"
 TITLE = "Table 1 — closed form vs best training run in every setting the paper covers"
@@ -23,10 +25,6 @@ CONFIGS = {
                       ["whitened", 3, 5], ["batchnorm", 3, 3], ["batchnorm", 3, 4]], "seed": 0},
 }
 THEOREMS = {"rank-one": "Thm 4.1 / Prop 4.2", "whitened": "Thm 4.3", "batchnorm": "Thm 4.4"}
-
-
-def steps(config):
-    return len(config["rows"])
 
 
 def _data(kind, K, c, rng):
@@ -49,6 +47,7 @@ def _data(kind, K, c, rng):
 
 
 def _row(kind, K, L, c, rng):
+    """One row: closed form (and its certificate) and ``seeds`` L-BFGS runs of the same architecture."""
     from .. import ParallelNet, batchnorm_closed_form, certify, closed_form
     from ..training import train
 
@@ -74,34 +73,46 @@ def _row(kind, K, L, c, rng):
             "best_trained": float(min(trained)), "trained": trained, "certificate_gap": gap, "certify_gap": generic}
 
 
-def compute(config: dict, progress=None) -> dict:
-    set_threads()
+def units(config: dict) -> list:
+    """One unit per row of the table."""
+    return [{"row": i} for i in range(len(config["rows"]))]
+
+
+def run_unit(config: dict, unit: dict) -> dict:
+    """The row's result, or ``{"error": message}`` when it raised (a failing row is reported, never dropped)."""
+    i = unit["row"]
+    kind, K, L = config["rows"][i]
+    rng = np.random.default_rng([int(config["seed"]), i])  # each row its own stream: rows are independent units
+    try:
+        return _row(kind, K, L, config, rng)
+    except Exception as exc:  # noqa: BLE001
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def assemble(config: dict, results: list) -> dict:
     c = dict(config)
-    rng = np.random.default_rng(c["seed"])
     rows, claims = [], []
-    with Timer() as timer:
-        for kind, K, L in c["rows"]:
-            label = f"Table 1 ({kind}, K={K}, L={L})"
-            text = f"{THEOREMS[kind]}: closed form ≤ best trained objective, certified"
-            try:
-                r = _row(kind, K, L, c, rng)
-            except Exception as exc:  # noqa: BLE001 - a failing row is reported, never dropped
-                claims.append(failed(label, text, exc))
-                continue
-            finally:
-                if progress is not None:
-                    progress(1)
-            rows.append(r)
-            rel = (r["best_trained"] - r["closed_form"]) / abs(r["closed_form"])
-            ok = rel >= -1e-9 and r["certificate_gap"] <= 1e-8 * max(1.0, abs(r["closed_form"]))
-            claims.append(claim(label, text, rel, ok, "(P_train − P_cf)/P_cf ≥ −1e-9 and certificate gap ≤ 1e-8",
-                                measured=f"P_cf {r['closed_form']:.6g}, best trained {r['best_trained']:.6g} "
-                                         f"(rel. {rel:.2e}), gap {r['certificate_gap']:.1e}"))
+    for (kind, K, L), r in zip(c["rows"], results):
+        label = f"Table 1 ({kind}, K={K}, L={L})"
+        text = f"{THEOREMS[kind]}: closed form ≤ best trained objective, certified"
+        if "error" in r:
+            claims.append(failed(label, text, r["error"]))
+            continue
+        rows.append(r)
+        rel = (r["best_trained"] - r["closed_form"]) / abs(r["closed_form"])
+        ok = rel >= -1e-9 and r["certificate_gap"] <= 1e-8 * max(1.0, abs(r["closed_form"]))
+        claims.append(claim(label, text, rel, ok, "(P_train − P_cf)/P_cf ≥ −1e-9 and certificate gap ≤ 1e-8",
+                            measured=f"P_cf {r['closed_form']:.6g}, best trained {r['best_trained']:.6g} "
+                                     f"(rel. {rel:.2e}), gap {r['certificate_gap']:.1e}"))
     text = ("Each row of the paper's Table 1 that this paper claims (finite width, L ≥ 2, K ≥ 1; rank-one, whitened "
             f"or BatchNorm): n = {c['n']}, d = {c['d']}, β = {c['beta']}; parallel ReLU networks with "
             f"{c['branches']} branches trained with L-BFGS from {c['seeds']} seeds. Bars: best trained objective "
             "relative to the closed form (≥ 1 everywhere means the closed form is never beaten).")
-    return record(NAME, TITLE, text, c, claims, {"rows": rows}, timer.seconds)
+    return record(NAME, TITLE, text, c, claims, {"rows": rows}, 0.0)
+
+
+def compute(config: dict, progress=None) -> dict:
+    return compute_in_units(sys.modules[__name__], config, progress)
 
 
 def plot(rec: dict, ax=None):

@@ -80,7 +80,8 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
         from ..whitening import Whitener
 
         whitener = Whitener()
-        Xa = whitener.fit_transform(Xa)  # U Vᵀ: rows orthonormal by construction
+        U, Vt = whitener._fit(Xa)  # one thin SVD; refuses n > d and rank < n
+        Xa = U @ Vt  # rows orthonormal by construction (what fit_transform returns)
     if activation == "linear":
         if bias:
             raise V.NoClosedFormError("`bias`=True has a closed form only for activation='relu' with depth=2 on "
@@ -89,7 +90,7 @@ def closed_form(X, Y, *, beta: float, depth: int, activation: str = "linear", bi
                                  max_iter=max_iter)
     else:
         sol = relu_closed_form(Xa, Ya, beta=beta, depth=depth, bias=bias, branches=branches, hidden=hidden,
-                               tol=tol, max_iter=max_iter)
+                               tol=tol, max_iter=max_iter, whitened=whiten)
     if whitener is not None:
         from dataclasses import replace
 

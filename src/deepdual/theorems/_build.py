@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .._numerics import EPS, checked_lower_bound, rounding_slack
-from ..networks import (
-    ParallelNet,
-    forward_error_bound,
-    forward_numpy,
-    objective_value,
-    penalty,
-)
+from ..networks import ParallelNet, as_float64, forward_error_bound, forward_numpy
 from ..solution import Solution, layer_ranks_of
 
 
@@ -52,15 +47,33 @@ def balanced_network(directions: np.ndarray, amplitudes: np.ndarray, outputs: np
     active = np.flatnonzero(amplitudes > 0)
     m = required_branches(len(active), branches)
     net = ParallelNet(d, K, depth=depth, branches=m, hidden=hidden, activation=activation, seed=0)
-    shapes = net.layer_shapes
-    weights = [np.zeros(s) for s in shapes]
-    for j, i in enumerate(active):
-        a = amplitudes[i] ** (1.0 / depth)
-        weights[0][j, :, 0] = a * directions[:, i]
-        for W in weights[1:-1]:
-            W[j, 0, 0] = a
-        weights[-1][j, 0, :] = a * outputs[i]
-    return net.set_weights(weights)
+    weights = [np.zeros(s) for s in net.layer_shapes]
+    a = amplitudes[active] ** (1.0 / depth)  # every layer of branch j has norm s_j^{1/L}
+    k = active.size
+    weights[0][:k, :, 0] = (directions[:, active] * a).T
+    for W in weights[1:-1]:
+        W[:k, 0, 0] = a
+    weights[-1][:k, 0, :] = outputs[active] * a[:, None]
+    with torch.no_grad():  # arrays built here, of the network's shapes: copied without set_weights' checks
+        for p, W in zip(net.weights, weights):
+            p.copy_(torch.from_numpy(W))
+    return net
+
+
+def _abs_forward_bound(network, X: np.ndarray) -> float:
+    """:func:`~deepdual.networks.forward_error_bound` of a plain :class:`ParallelNet` (no bias, no batch
+    norm), in NumPy on its weights: the same bound ``γ·‖|X||W₁|⋯|W_L|‖_F`` with ``γ`` from the same sum
+    of inner dimensions, without copying the module. Other networks go to ``forward_error_bound``."""
+    if not isinstance(network, ParallelNet) or network.bias or network.bn is not None:
+        return forward_error_bound(network, X)
+    W = [np.abs(w.detach().cpu().double().numpy()) for w in network.weights]
+    inner = sum(int(w.shape[-2]) + 2 for w in W) + int(network.branches)
+    A = np.abs(X)
+    for w in W[:-1]:
+        A = np.matmul(A, w)  # (m, n, width): every branch at once; ReLU of nonnegative values is the identity
+    out = np.einsum("jnh,jhk->nk", A, W[-1])
+    gamma = inner * EPS / (1.0 - inner * EPS)
+    return float(gamma * np.linalg.norm(out)) * 1.01
 
 
 def finish(network, X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int, activation: str,
@@ -68,20 +81,23 @@ def finish(network, X: np.ndarray, Y: np.ndarray, *, beta: float, depth: int, ac
            details: dict | None = None) -> Solution:
     """Evaluate the network's objective in float64, self-check the bound, package a :class:`~deepdual.Solution`.
 
-    The lower bound (the theorem's optimum or a dual bound) must not exceed the attained objective
-    beyond float rounding (:func:`deepdual._numerics.checked_lower_bound`, SPEC §7).
+    One float64 forward pass of the returned network gives the residual ``R = Y − f(X)``, and
+    ``P(θ) = ½‖R‖² + (β/2)·penalty``; the lower bound (the theorem's optimum or a dual bound) must not
+    exceed it beyond float rounding (:func:`deepdual._numerics.checked_lower_bound`, SPEC §7).
     """
     network.train()
     out = forward_numpy(network, X)
     R = Y - out
     details = dict(details or {})
+    with torch.no_grad():
+        pen = float(as_float64(network).penalty())
     if beta == 0.0:
-        value = penalty(network)
+        value = pen
         details["max_residual"] = float(np.max(np.abs(R))) if Y.size else 0.0
         slack = 64.0 * EPS * abs(value) * (depth + 1)
     else:
-        value = objective_value(network, X, Y, beta=beta)
-        slack = rounding_slack(value, float(np.linalg.norm(R)), forward_error_bound(network, X))
+        value = 0.5 * float(np.sum(R * R)) + 0.5 * beta * pen
+        slack = rounding_slack(value, float(np.linalg.norm(R)), _abs_forward_bound(network, X))
     if not np.isfinite(value):
         raise ValueError(f"The objective of the optimal network overflows float64 (P = {value}); rescale `X` "
                          "and `Y` (e.g. divide by their largest entries) — the optimum scales as P*(cY; β) = "

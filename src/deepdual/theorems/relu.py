@@ -28,24 +28,34 @@ __all__ = ["relu_closed_form", "rank_one_closed_form", "whitened_closed_form", "
 RANK_ONE_RTOL = 1e-10
 
 
-def rank_one_factors(X: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def _gram(X: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(G, scale)``: the smaller Gram matrix of ``X / scale`` (``XXᵀ`` when n <= d, else ``XᵀX``), ``scale``
+    the power of two nearest ``max|X|`` — dividing by it is exact, so ``scale²·G`` is the Gram of ``X`` itself
+    to the last bit and one product serves both the rank-one test and the whitened-rows check."""
+    top = float(np.max(np.abs(X))) if X.size else 0.0
+    scale = 2.0 ** round(np.log2(top)) if top > 0 else 1.0
+    Xu = X / scale  # entries of order one: no overflow of the squares
+    return (Xu @ Xu.T if X.shape[0] <= X.shape[1] else Xu.T @ Xu), scale
+
+
+def rank_one_factors(X: np.ndarray, gram: tuple[np.ndarray, float] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
     """``(c, a₀)`` with ``X = c a₀ᵀ``, ``‖c‖ = 1`` and ``sum(c) >= 0``; ``None`` if rank(X) != 1.
 
     A Gram-matrix test rejects clearly higher-rank ``X`` without an SVD:
-    ``1 − ‖XᵀX‖_F² / ‖X‖_F⁴ ≈ 2σ₂²/σ₁²`` is 0 exactly when rank(X) <= 1.
+    ``1 − ‖XᵀX‖_F² / ‖X‖_F⁴ ≈ 2σ₂²/σ₁²`` is 0 exactly when rank(X) <= 1. ``gram`` may pass
+    :func:`_gram` of ``X`` when the caller has it.
     """
-    top = float(np.max(np.abs(X))) if X.size else 0.0
-    if top == 0.0:
+    if not X.size or not np.any(X):
         return None
-    Xu = X / top  # the test and the factors are scale-free: entries of order one, no overflow of the squares
-    fro2 = float(np.sum(Xu * Xu))
-    G = Xu @ Xu.T if X.shape[0] <= X.shape[1] else Xu.T @ Xu
+    G, scale = gram if gram is not None else _gram(X)
+    fro2 = float(np.trace(G))  # ‖X/scale‖_F²
     if 1.0 - float(np.sum(G * G)) / fro2**2 > 1e-8:
         return None
-    U, s, Vt = np.linalg.svd(Xu, full_matrices=False)
+    U, s, Vt = np.linalg.svd(X / scale, full_matrices=False)
     if s[0] == 0 or (s.size > 1 and s[1] > RANK_ONE_RTOL * s[0]):
         return None
-    c, a0 = U[:, 0], (s[0] * top) * Vt[0]
+    c, a0 = U[:, 0], (s[0] * scale) * Vt[0]
     if c.sum() < 0:
         c, a0 = -c, -a0
     c = np.where(np.abs(c) < 1e-15, 0.0, c)
@@ -89,7 +99,7 @@ def _signed_parts(Y: np.ndarray):
     return Y, np.eye(Y.shape[1])
 
 
-def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solution:
+def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1, gram=None, whitened=False) -> Solution:
     """Optimal deep ReLU network for whitened data ``XXᵀ = I`` and one-hot labels (Theorem 4.3).
 
     Branch ``k`` has first layer ``s_k^{1/L} (Xᵀy_k/‖y_k‖) e_1ᵀ``, hidden layers ``s_k^{1/L} e_1e_1ᵀ`` and
@@ -101,8 +111,15 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
         P^* = \\sum_k \\tfrac12(\\|y_k\\| - s_k)^2 + \\tfrac{\\beta L}{2} s_k^{2/L}.
 
     A scalar target of any sign is split into ``y₊`` and ``y₋`` (outputs ``+1`` and ``−1``).
+    ``XXᵀ = I`` is checked (from ``gram``, :func:`_gram` of ``X``, when given) unless ``whitened``: rows
+    that ``closed_form(whiten=True)`` made orthonormal (``U Vᵀ`` of a full-row-rank ``X``).
     """
-    V.check_whitened_rows(X, theorem="Theorem 4.3")
+    if not whitened:
+        if gram is not None and X.shape[0] <= X.shape[1]:
+            G, scale = gram
+            V.check_whitened_rows(X, theorem="Theorem 4.3", gram=G * (scale * scale))
+        else:
+            V.check_whitened_rows(X, theorem="Theorem 4.3")
     if Y.shape[1] > 1:
         V.check_one_hot(Y, theorem="Theorem 4.3")
     parts, outputs = _signed_parts(Y)
@@ -119,8 +136,9 @@ def whitened_closed_form(X, Y, *, beta, depth, branches=None, hidden=1) -> Solut
 
 
 def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1, tol=1e-10,
-                     max_iter=None) -> Solution:
-    """Dispatch among the ReLU theorems (inputs already validated)."""
+                     max_iter=None, whitened=False) -> Solution:
+    """Dispatch among the ReLU theorems (inputs already validated; ``whitened``: rows made orthonormal by
+    ``closed_form(whiten=True)``, of rank n, so rank one only when n = 1)."""
     if bias:
         if depth != 2 or X.shape[1] != 1 or Y.shape[1] != 1:
             raise NoClosedFormError(
@@ -135,6 +153,9 @@ def relu_closed_form(X, Y, *, beta, depth, bias=False, branches=None, hidden=1, 
     if beta == 0:
         raise NoClosedFormError("`beta` == 0 (minimum-norm interpolation) has no ReLU closed form here; "
                          "pass beta > 0 (Theorems 4.1, 4.3 are for the regularized problem).")
-    if X.shape[0] > 1 and rank_one_factors(X) is not None:
+    if whitened and X.shape[0] > 1:
+        return whitened_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden, whitened=True)
+    gram = _gram(X)
+    if X.shape[0] > 1 and rank_one_factors(X, gram) is not None:
         return rank_one_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden)
-    return whitened_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden)
+    return whitened_closed_form(X, Y, beta=beta, depth=depth, branches=branches, hidden=hidden, gram=gram)

@@ -43,6 +43,8 @@ from hypothesis import strategies as st
 
 import deepdual as dd
 
+pytestmark = pytest.mark.oracle  # against CVXPY/Clarabel, brute force and training, written without the solver
+
 REL = 1e-6  # objective vs CVXPY (both solvers are iterative)
 ROUND = 1e-9  # "rounding slack" for inequalities that must hold exactly (weak duality, optimality)
 
