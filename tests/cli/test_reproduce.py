@@ -34,9 +34,9 @@ def test_passes_the_options_on_and_prints_the_counts(run_cli, tmp_path, monkeypa
 
     monkeypatch.setattr(command, "reproduce", reproduce)
     code, out, err = run_cli(["reproduce", "--out", tmp_path / "rep", "--only", "fig4, fig1", "--quick", "--seed", "3",
-                              "--no-progress", "--cifar-dir", tmp_path])
+                              "--no-progress", "--cifar-dir", tmp_path, "--jobs", "2"])
     assert code == 0, err  # FAIL rows are in the report, not the exit code
     assert calls == [(str(tmp_path / "rep"), {"quick": True, "only": ["fig1", "fig4"], "cifar_dir": str(tmp_path),
-                                              "seed": 3, "device": "cpu", "progress": False})]
+                                              "seed": 3, "device": "cpu", "progress": False, "jobs": 2})]
     assert out.startswith("deepdual reproduce: 5 PASS, 1 FAIL, 2 SKIPPED in ")
     assert out.rstrip().endswith(f"report: {os.path.join(tmp_path / 'rep', 'index.html')}")

@@ -31,7 +31,6 @@ import torch
 from _hostile import Registry, finite, run_case, same_as
 
 import deepdual
-from deepdual import _validation
 from deepdual.estimators import DeepLinearRegressor, DeepReLUClassifier, SplineReLURegressor
 from deepdual.export import load_metadata, load_network, load_solution, save_network, save_solution
 from deepdual.theorems import batchnorm_closed_form
@@ -39,14 +38,7 @@ from deepdual.training import train
 
 R = Registry()
 
-#: Resource guards compare with the memory available; tests pin it so that they mean the same everywhere.
-PINNED_MEMORY = 16 * 2**30
-
-
-@pytest.fixture(autouse=True)
-def _pinned_memory(monkeypatch):
-    real = _validation.available_memory
-    monkeypatch.setattr(_validation, "available_memory", lambda: min(real(), PINNED_MEMORY))
+# The available memory is pinned to 16 GiB for every test here (tests/hostile/conftest.py).
 
 
 # ------------------------------------------------------------------------------------------ data

@@ -14,20 +14,12 @@ from _hostile import Registry, finite, run_case, same_as
 from torch import nn
 
 import deepdual
-from deepdual import _validation
 from deepdual.convex import PatternSet, sample_patterns
 from deepdual.convex.bounds import direction_bound, matrix_direction_bound
 
 R = Registry()
 
-#: Resource guards compare with the memory available; pinned so that they mean the same everywhere.
-PINNED_MEMORY = 16 * 2**30
-
-
-@pytest.fixture(autouse=True)
-def _pinned_memory(monkeypatch):
-    real = _validation.available_memory
-    monkeypatch.setattr(_validation, "available_memory", lambda: min(real(), PINNED_MEMORY))
+# The available memory is pinned to 16 GiB for every test here (tests/hostile/conftest.py).
 
 
 _rng = np.random.default_rng(14)

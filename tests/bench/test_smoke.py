@@ -7,23 +7,8 @@ only checked for consistency (min <= median <= max), never against the wall cloc
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def benchmarks():
-    sys.path.insert(0, str(ROOT))
-    try:
-        import benchmarks
-
-        yield benchmarks
-    finally:
-        sys.path.remove(str(ROOT))
 
 
 def _stats_ok(s: dict, repeats: int) -> None:

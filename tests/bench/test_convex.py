@@ -7,23 +7,8 @@ checked only for consistency, never against the wall clock.
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def benchmarks():
-    sys.path.insert(0, str(ROOT))
-    try:
-        import benchmarks
-
-        yield benchmarks
-    finally:
-        sys.path.remove(str(ROOT))
 
 
 def test_convex_cases_are_wired(benchmarks):
