@@ -171,3 +171,23 @@ def test_case_ids_are_unique_and_enough():
 @pytest.mark.parametrize("case", R.params())
 def test_hostile_convex(case):
     run_case(case)
+
+
+def test_certify_survives_an_eigensolve_that_does_not_converge():
+    """Red-team find: X ~ 1e6, Y ~ 1e-3 and a trained Sequential made the Lagrangian bound's optimizer reach
+    multipliers whose trust-region eigensolve raised LinAlgError from certify (budgets 0.5–2 s). Now the
+    optimizer keeps its best proven bound and certify returns a valid certificate."""
+    import json
+    from pathlib import Path
+
+    import torch
+    from torch import nn
+
+    data = json.loads((Path(__file__).parent / "data" / "lagrangian_eigh.json").read_text())
+    seq = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3)).double()
+    seq.load_state_dict({k: torch.tensor(v, dtype=torch.float64) for k, v in data["state"].items()})
+    X, Y = np.array(data["X"]), np.array(data["Y"])
+    for budget in (0.5, 1.0):
+        cert = deepdual.certify(seq, X, Y, beta=data["beta"], time_budget=budget)
+        assert 0.0 <= cert.lower_bound <= cert.objective
+        assert cert.objective == pytest.approx(deepdual.objective(seq, X, Y, beta=data["beta"]), rel=1e-12)

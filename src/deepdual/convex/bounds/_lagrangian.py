@@ -73,13 +73,19 @@ def _row_bound_certified(r: np.ndarray, X: np.ndarray, M: np.ndarray, al: np.nda
                             + float(np.linalg.norm(aX.T @ np.abs(be))))
     g, _, _ = _row_gamma(r, M, al, be)
     mag = np.abs(r) * M + np.abs(al) * M * M + 2 * np.abs(be) * M + np.abs(g)
-    return _trs_certified(S, b) + 2.0 * err + float(np.sum(g + 8.0 * _EPS * mag))
+    try:
+        trs = _trs_certified(S, b)
+    except np.linalg.LinAlgError:  # no proven value at this point: +inf is the (useless) valid bound
+        return math.inf
+    return trs + 2.0 * err + float(np.sum(g + 8.0 * _EPS * mag))
 
 
 def _row_objective(z, r, X, M, tau):
     """Smoothed bound (soft maximum in γ*, log-det barrier in the TRS) and its gradient."""
     n = r.size
     al, be = z[:n], z[n:]
+    if not np.all(np.isfinite(z)):  # the optimizer left the finite region: tell it so (no bound is taken here)
+        return math.inf, np.zeros_like(z)
     S = (X * al[:, None]).T @ X
     S = 0.5 * (S + S.T)
     if tau <= 0:
@@ -105,10 +111,14 @@ def _majorant_start(r: np.ndarray, X: np.ndarray, M: np.ndarray, deadline: float
     mean_m = float(np.mean(M[pos])) if np.any(pos) else 1.0
 
     def z_of(lk):
-        return np.concatenate([np.where(pos, 0.5 * r * math.exp(lk) / mean_m, base), be])
+        with np.errstate(over="ignore"):  # an overflow gives inf, which _row_objective rejects
+            return np.concatenate([np.where(pos, 0.5 * r * math.exp(lk) / mean_m, base), be])
 
     def f(lk):
-        return _row_objective(z_of(lk), r, X, M, 0.0)[0]
+        try:
+            return _row_objective(z_of(lk), r, X, M, 0.0)[0]
+        except np.linalg.LinAlgError:  # the eigensolve failed at this κ: not a candidate
+            return math.inf
 
     golden = (math.sqrt(5.0) - 1.0) / 2.0
     a, b = -12.0, 12.0
@@ -159,13 +169,18 @@ def _row_quadratic_one_sign(r: np.ndarray, X: np.ndarray, deadline: float, optim
             znew = res.x
         except StopIteration:  # older SciPy propagates it
             break
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            break  # e.g. an eigensolve that does not converge at extreme scales: keep the best proven bound so far
         val = _row_bound_certified(r, X, M, znew[:n], znew[n:])
         if val < best:
             best, z = val, znew
     S = (X * z[:n, None]).T @ X
-    _, u = _trs_value(0.5 * (S + S.T), X.T @ z[n:])
+    try:  # a direction to try (an estimate, never a bound)
+        _, u = _trs_value(0.5 * (S + S.T), X.T @ z[n:])
+    except np.linalg.LinAlgError:
+        return best, dirs
     nu = float(np.linalg.norm(u))
-    if nu > 0:
+    if nu > 0 and np.isfinite(nu):
         dirs.append(u / nu)
     return best, dirs
 
