@@ -96,17 +96,19 @@ def _select_rows(args, meta: dict, table: Table) -> tuple[np.ndarray, str]:
 def _targets(labels: np.ndarray, meta: dict, path: str) -> tuple[np.ndarray, str]:
     """The target matrix Y of shape (n_samples, n_outputs) the network was fitted to, and a description."""
     from .. import one_hot
+    from ..data.labels import class_targets
 
     encoding = meta.get("target_encoding")
     if encoding not in (None, "one-hot", "sign", "centred"):
         raise _bad(path, "target_encoding", f"is {encoding!r}, not 'one-hot', 'sign' or 'centred'")
     if meta.get("classes") is not None:
-        Y = one_hot(labels, np.asarray(meta["classes"])).Y
+        classes = meta["classes"]
         if encoding == "sign":  # `deepdual fit --model convex` with two classes: one output, -1 / +1
-            if Y.shape[1] != 2:
-                raise _bad(path, "classes", f"has {Y.shape[1]} labels for the two-class 'sign' encoding")
-            return Y[:, 1:] - Y[:, :1], f"±1 for the model's classes {meta['classes'][0]!r} / {meta['classes'][1]!r}"
-        return Y, f"one-hot over the model's {len(meta['classes'])} classes"
+            if len(classes) != 2:
+                raise _bad(path, "classes", f"has {len(classes)} labels for the two-class 'sign' encoding")
+            return (class_targets(labels, np.asarray(classes), encoding="sign"),
+                    f"±1 for the model's classes {classes[0]!r} / {classes[1]!r}")
+        return one_hot(labels, np.asarray(classes)).Y, f"one-hot over the model's {len(classes)} classes"
     if labels.dtype.kind in "US":
         enc = one_hot(labels)
         return enc.Y, f"one-hot over the file's {enc.classes.size} sorted labels"

@@ -64,6 +64,17 @@ def one_hot(labels, classes=None) -> OneHot:
     return OneHot(Y=Y, classes=classes_arr)
 
 
+def class_targets(labels, classes, *, encoding: str) -> np.ndarray:
+    """Targets of labels among ``classes``: ``"one-hot"`` (n × K), or ``"sign"`` for two classes — one
+    column, ``−1`` for ``classes[0]`` and ``+1`` for ``classes[1]`` (the two-class convex program)."""
+    Y = one_hot(labels, classes).Y
+    if encoding == "sign":
+        if Y.shape[1] != 2:
+            raise ValueError(f"the 'sign' encoding needs two classes, got {Y.shape[1]}.")
+        return Y[:, 1:] - Y[:, :1]
+    return Y
+
+
 def _check_labels(labels, name: str) -> np.ndarray:
     arr = tensor_to_numpy(labels, name)
     if arr.ndim == 2 and arr.shape[1] == 1:

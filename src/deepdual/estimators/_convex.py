@@ -290,11 +290,11 @@ class ConvexReLUClassifier(ClassifierMixin, _ConvexReLU):
         -------
         ndarray of shape (n_samples, 1) for two classes, (n_samples, n_classes) otherwise
         """
-        from ..data import one_hot
+        from ..data.labels import class_targets
 
         check_is_fitted(self, "classes_")
-        Y = one_hot(np.asarray(y).ravel(), self.classes_).Y
-        return (Y[:, 1:] - Y[:, :1]) if Y.shape[1] == 2 else Y
+        return class_targets(np.asarray(y).ravel(), self.classes_,
+                             encoding="sign" if len(self.classes_) == 2 else "one-hot")
 
     def decision_function(self, X):
         """Network outputs: shape (n_samples,) for two classes (positive means ``classes_[1]``), else
