@@ -1,3 +1,4 @@
+# Over 400 lines: one command, `deepdual fit` (split candidate: the SGD and baseline comparison columns).
 """``deepdual fit DATA --target COLUMN``: the closed-form network of a data file, its scores and certificate.
 
 Task
